@@ -1,0 +1,157 @@
+# agentbox — one Makefile for every folder.  Quiet unless V=1.
+#
+#   make              build everything into build/
+#   make check        run every test tier; ends with "N passed, N failed, N skipped"
+#   make bench        print the benchmark tables
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make format       clang-format every C file
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/agentbox
+DATADIR    ?= $(PREFIX)/share/agentbox
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+B  := build
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+PKGS := yajl libseccomp libcap yaml-0.1 libpcre2-8
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Werror=format-security \
+	-Werror=implicit-function-declaration -Wmissing-prototypes \
+	-Wstrict-prototypes -Wshadow -Wpointer-arith -Wvla \
+	-Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
+	-DAB_VERSION='"$(VERSION)"' -DAB_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-DAB_SYSCONFDIR='"$(SYSCONFDIR)"'
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ALL_CFLAGS := $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+# ---- libraries: one per folder, every .c in it ----------------------------
+LIB_AB_SRC     := $(wildcard lib/*.c)
+LIB_SPEC_SRC   := $(wildcard spec/*.c)
+LIB_POLICY_SRC := $(wildcard policy/*.c)
+LIB_SHIM_SRC   := $(wildcard shim/lib/*.c)
+
+objs = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB_AB     := $(B)/libab.a
+LIB_SPEC   := $(B)/libabspec.a
+LIB_POLICY := $(B)/libabpolicy.a
+LIB_SHIM   := $(B)/libabshim.a
+# Link order: users before what they use.
+ALL_LIBS := $(LIB_SHIM) $(LIB_POLICY) $(LIB_SPEC) $(LIB_AB)
+
+$(LIB_AB): $(call objs,$(LIB_AB_SRC))
+$(LIB_SPEC): $(call objs,$(LIB_SPEC_SRC))
+$(LIB_POLICY): $(call objs,$(LIB_POLICY_SRC))
+$(LIB_SHIM): $(call objs,$(LIB_SHIM_SRC))
+
+$(B)/%.a:
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/obj/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# ---- programs: one folder each, every .c in it -----------------------------
+PROGRAMS := $(B)/agentbox-runc $(B)/agentbox
+
+$(B)/agentbox-runc: $(call objs,$(wildcard shim/runc/*.c)) $(ALL_LIBS)
+$(B)/agentbox: $(call objs,$(wildcard proxy/cli/*.c)) $(ALL_LIBS)
+
+$(PROGRAMS):
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(PKG_LIBS)
+
+all: $(PROGRAMS)
+.DEFAULT_GOAL := all
+
+# ---- unit tests: tests/unit/test-NAME.c -> build/tests/test-NAME ----------
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(ALL_LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+# ---- fuzz targets: tests/fuzz/fuzz-NAME.c (libFuzzer + ASan + UBSan) -------
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Wno-unused-command-line-argument
+FUZZ_LIB_SRC := $(LIB_POLICY_SRC) $(LIB_SPEC_SRC) $(LIB_AB_SRC)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+
+fuzz-targets: $(FUZZ_TARGETS)
+
+# ---- tiers ------------------------------------------------------------------
+# TIERS picks which run: unit integration fuzz policy (default: all).
+TIERS ?= unit integration fuzz
+FUZZ_SECONDS ?= 60
+
+check: all unit-tests fuzz-targets
+	$(Q)B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(TIERS)
+
+bench: all unit-tests
+	$(Q)B=$(B) tests/bench/run.sh
+
+demo: all
+	$(Q)B=$(B) contrib/demo/run.sh
+
+# ---- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/agentbox
+	install -m 0644 contrib/config.yaml $(DESTDIR)$(DATADIR)/config.yaml.example
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml ]; then \
+	  install -m 0644 contrib/config.yaml $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# ---- housekeeping -----------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	clang-format -i $(C_FILES)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
