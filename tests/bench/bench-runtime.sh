@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `agentbox-runc run` vs `runc run` for a `true` container: median wall
+# time, side by side in one hyperfine run.  Each run starts from the
+# engine's original config.json (restored in --prepare, not timed), so
+# agentbox's rewrite is paid every time, as under a real engine.
+set -eu
+B=${B:-build}
+case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
+RUNS=${BENCH_RUNS:-40}
+command -v hyperfine >/dev/null || { echo "bench-runtime: hyperfine is not installed (apt-get install hyperfine)"; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "bench-runtime: needs root"; exit 1; }
+
+T=$(mktemp -d /tmp/ab-bench.XXXXXX)
+trap 'runc --root "$T/root" delete -f bench-runc >/dev/null 2>&1; runc --root "$T/root" delete -f bench-ab >/dev/null 2>&1; rm -rf "$T"' EXIT
+mkdir -p "$T/bundle/rootfs/bin" "$T/state"
+cp /bin/busybox "$T/bundle/rootfs/bin/"
+ln -s busybox "$T/bundle/rootfs/bin/true"
+(cd "$T/bundle" && runc spec)
+jq '.process.terminal = false | .process.args = ["/bin/true"]' "$T/bundle/config.json" >"$T/orig.json"
+printf 'runtime: runc\nstate_dir: %s/state\n' "$T" >"$T/config.yaml"
+export AGENTBOX_CONFIG=$T/config.yaml
+
+hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$T/r.json" \
+	--prepare "cp $T/orig.json $T/bundle/config.json" \
+	-n runc "runc --root $T/root run -b $T/bundle bench-runc" \
+	-n agentbox-runc "$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab" >/dev/null
+
+jq -r '
+  (.results | map({(.command): .median}) | add) as $m |
+  "## container start: agentbox-runc run vs runc run (`true`, \(.results[0].times | length) runs each)",
+  "",
+  "| runtime | median ms | ratio |",
+  "|---|---|---|",
+  (.results[] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
+  "",
+  "target for the foundation: <= 1.05x"' "$T/r.json"

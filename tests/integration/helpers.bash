@@ -1,0 +1,95 @@
+# agentbox: helpers for the bats scenarios.  Every scenario gets its own
+# temp dir holding the runc --root, the bundle, the agentbox config and
+# state dir; teardown deletes every container it made, by name, and the dir.
+
+AB_TOP=${AB_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+B=${B:-build}
+case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
+AGENTBOX_RUNC=$B/agentbox-runc
+
+ab_setup() {
+	T=$(mktemp -d /tmp/ab-bats.XXXXXX)
+	ROOT=$T/root
+	BUNDLE=$T/bundle
+	STATE=$T/state
+	mkdir -p "$ROOT" "$STATE"
+	make_bundle "$BUNDLE"
+	cat >"$T/config.yaml" <<-YAML
+	runtime: runc
+	state_dir: $STATE
+	YAML
+	export AGENTBOX_CONFIG=$T/config.yaml
+	CONTAINERS=()
+}
+
+ab_teardown() {
+	local id
+	for id in "${CONTAINERS[@]}"; do
+		runc --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	done
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# make_bundle DIR: a busybox-static rootfs and `runc spec`'s config with
+# terminal off, so runc's output reaches bats.
+make_bundle() {
+	local dir=$1 a
+	mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/dev" \
+		"$dir/rootfs/root" "$dir/rootfs/home" "$dir/rootfs/tmp"
+	cp /bin/busybox "$dir/rootfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$dir/rootfs/bin/$a"
+	done
+	(cd "$dir" && runc spec)
+	edit_config "$dir" '.process.terminal = false | .process.args = ["/bin/true"]'
+}
+
+# edit_config DIR JQ-FILTER
+edit_config() {
+	local dir=$1 filter=$2
+	jq "$filter" "$dir/config.json" >"$dir/config.json.new" &&
+		mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# set_cmd SHELL-COMMAND: the bundle's process runs it under /bin/sh -c.
+set_cmd() {
+	edit_config "$BUNDLE" ".process.args = [\"/bin/sh\", \"-c\", $(jq -Rn --arg c "$1" '$c')]"
+}
+
+# add_bind SOURCE DEST [ro]
+add_bind() {
+	local opts='["rbind"]'
+	[ "${3:-}" = ro ] && opts='["rbind","ro"]'
+	edit_config "$BUNDLE" ".mounts += [{\"destination\": \"$2\", \"type\": \"bind\", \"source\": \"$1\", \"options\": $opts}]"
+}
+
+# abr ARGS...: agentbox-runc with this scenario's --root.
+abr() {
+	"$AGENTBOX_RUNC" --root "$ROOT" "$@"
+}
+
+# new_id: a container id unique to this run, remembered for teardown.
+new_id() {
+	ID=ab-$$-$RANDOM
+	CONTAINERS+=("$ID")
+}
+
+# cap_bit NAME: the bit of a capability (CAP_SYS_ADMIN -> 21).
+cap_bit() {
+	capsh --explain="$1" 2>/dev/null | sed -n 's/^cap_[a-z_]* (\([0-9]*\)).*/\1/p' | head -1
+}
+
+# has_cap HEX BIT: is BIT set in the hex mask?
+has_cap() {
+	(( (16#$1 >> $2) & 1 ))
+}
+
+wait_status() {
+	local id=$1 want=$2 i
+	for i in $(seq 50); do
+		[ "$(runc --root "$ROOT" state "$id" 2>/dev/null | jq -r .status)" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "container $id never reached $want" >&2
+	return 1
+}

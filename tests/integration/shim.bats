@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# agentbox-runc against real runc on a busybox-static bundle: the runc verbs
+# pass through, and every bundle is hardened before runc sees it.
+
+load helpers
+
+setup() { ab_setup; }
+teardown() { ab_teardown; }
+
+status_field() { # status_field NAME: from this scenario's captured $output
+	echo "$output" | sed -n "s/^$1:[[:space:]]*//p" | head -1
+}
+
+@test "run: dangerous capabilities are dropped from the container's sets" {
+	edit_config "$BUNDLE" '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN","CAP_NET_RAW","CAP_SYS_PTRACE","CAP_CHOWN"])'
+	set_cmd 'grep -E "^Cap(Eff|Bnd|Prm|Inh|Amb):" /proc/self/status'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	for set in CapEff CapBnd CapPrm; do
+		mask=$(status_field $set)
+		[ -n "$mask" ]
+		! has_cap "$mask" "$(cap_bit cap_sys_admin)"
+		! has_cap "$mask" "$(cap_bit cap_net_raw)"
+		! has_cap "$mask" "$(cap_bit cap_sys_ptrace)"
+		has_cap "$mask" "$(cap_bit cap_chown)" # harmless ones stay
+	done
+}
+
+@test "run: noNewPrivileges is forced on" {
+	edit_config "$BUNDLE" '.process.noNewPrivileges = false'
+	set_cmd 'grep -E "^NoNewPrivs:" /proc/self/status'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field NoNewPrivs)" = 1 ]
+}
+
+@test "run: a bundle without seccomp gets agentbox's filter, and it denies unshare" {
+	[ "$(jq -r '.linux.seccomp // "none"' "$BUNDLE/config.json")" = none ]
+	set_cmd 'grep -E "^Seccomp:" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED; echo hi'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	[[ "$output" == *UNSHARE-DENIED* ]]
+	[[ "$output" == *hi* ]] # ordinary syscalls still work
+}
+
+@test "run: a permissive seccomp profile gets agentbox's denials added" {
+	edit_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["unshare", "mount"], "action": "SCMP_ACT_ALLOW"}]}'
+	set_cmd 'unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *UNSHARE-DENIED* ]]
+}
+
+@test "run: a bind-mounted ~/.ssh is removed, through a symlink too" {
+	home=$T/home/user
+	mkdir -p "$home/.ssh"
+	echo SECRET-KEY >"$home/.ssh/id_ed25519"
+	ln -s "$home/.ssh" "$T/innocent-link"
+	add_bind "$home/.ssh" /root/.ssh
+	add_bind "$T/innocent-link" /mnt/keys
+	set_cmd 'cat /root/.ssh/id_ed25519 /mnt/keys/id_ed25519 2>&1; echo done'
+	new_id
+	HOME=$home run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *done* ]]
+	[[ "$output" != *SECRET-KEY* ]]
+	! jq -e '.mounts[] | select(.destination == "/root/.ssh" or .destination == "/mnt/keys")' "$BUNDLE/config.json"
+}
+
+@test "run: a fake docker.sock reached through a symlink is removed" {
+	[ ! -e /run/docker.sock ] || skip "host has a real /run/docker.sock"
+	# A real socket at the engine path, made by this test and removed after.
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind("/run/docker.sock")'
+	ln -s /var/run/docker.sock "$T/sock-link"
+	add_bind "$T/sock-link" /var/run/docker.sock
+	set_cmd 'test -S /var/run/docker.sock && echo SOCKET-VISIBLE || echo SOCKET-ABSENT'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	rm -f /run/docker.sock
+	[ "$status" -eq 0 ]
+	[[ "$output" == *SOCKET-ABSENT* ]]
+}
+
+@test "run: a mounted \$HOME keeps working with its secrets masked" {
+	home=$T/home/user
+	mkdir -p "$home/project" "$home/.ssh" "$home/.aws"
+	echo hello-project >"$home/project/README"
+	echo SECRET-KEY >"$home/.ssh/id_rsa"
+	echo SECRET-AWS >"$home/.aws/credentials"
+	echo "machine x login y password SECRET-NETRC" >"$home/.netrc"
+	add_bind "$home" /home/agent
+	set_cmd 'cat /home/agent/project/README; echo "ssh:[$(ls -A /home/agent/.ssh)]"; echo "aws:[$(ls -A /home/agent/.aws)]"; echo "netrc:[$(cat /home/agent/.netrc)]"; touch /home/agent/.ssh/x 2>/dev/null && echo SSH-WRITABLE; echo work >/home/agent/project/new && echo project-writable'
+	new_id
+	HOME=$home run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *hello-project* ]]
+	[[ "$output" == *"ssh:[]"* ]]
+	[[ "$output" == *"aws:[]"* ]]
+	[[ "$output" == *"netrc:[]"* ]]
+	[[ "$output" != *SECRET* ]]
+	[[ "$output" != *SSH-WRITABLE* ]]
+	[[ "$output" == *project-writable* ]]
+	[ "$(cat "$home/project/new")" = work ]
+	[ ! -e "$home/.ssh/x" ]
+}
+
+@test "run: host pid/ipc/uts namespaces are replaced by new ones" {
+	edit_config "$BUNDLE" '.linux.namespaces |= map(select(.type != "pid" and .type != "uts" and .type != "ipc"))'
+	set_cmd 'echo "pid1:$(cat /proc/1/comm)"; readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$(readlink /proc/self/ns/uts)"* ]]
+	[[ "$output" != *"$(readlink /proc/self/ns/ipc)"* ]]
+	[[ "$output" == *"pid1:sh"* ]]
+}
+
+@test "create/start/state/kill/delete through agentbox-runc, state recorded and removed" {
+	edit_config "$BUNDLE" '.annotations = {"io.agentbox.project": "demo", "io.agentbox.mode": "shadow", "io.agentbox.policy": "strict"}'
+	set_cmd 'sleep 60'
+	new_id
+	run abr create -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(abr state "$ID" | jq -r .status)" = created ]
+	[ -f "$STATE/containers/$ID/state.json" ]
+	[ "$(jq -r '.annotations["io.agentbox.project"]' "$STATE/containers/$ID/state.json")" = demo ]
+	[ "$(jq -r '.annotations["io.agentbox.mode"]' "$STATE/containers/$ID/state.json")" = shadow ]
+	abr start "$ID"
+	[ "$(abr state "$ID" | jq -r .status)" = running ]
+	run abr ps "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *sleep* ]]
+	abr kill "$ID" 9
+	wait_status "$ID" stopped
+	abr delete "$ID"
+	! runc --root "$ROOT" state "$ID" 2>/dev/null
+	[ ! -e "$STATE/containers/$ID" ]
+}
+
+@test "pause/resume/update pass through to runc" {
+	set_cmd 'sleep 60'
+	new_id
+	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	abr pause "$ID"
+	[ "$(abr state "$ID" | jq -r .status)" = paused ]
+	abr resume "$ID"
+	[ "$(abr state "$ID" | jq -r .status)" = running ]
+	run abr update --pids-limit 42 "$ID"
+	[ "$status" -eq 0 ]
+	run abr ps --format json "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq length)" -ge 1 ]
+	abr kill "$ID" KILL
+	wait_status "$ID" stopped
+	abr delete "$ID"
+}
+
+@test "exec: a --process asking for SYS_ADMIN and new privileges is hardened" {
+	set_cmd 'sleep 60'
+	new_id
+	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	jq -n '{terminal: false, cwd: "/", user: {uid: 0, gid: 0}, args: ["/bin/grep", "-E", "^(CapEff|NoNewPrivs):", "/proc/self/status"], env: ["PATH=/bin"], noNewPrivileges: false,
+		capabilities: {bounding: ["CAP_SYS_ADMIN","CAP_CHOWN"], effective: ["CAP_SYS_ADMIN","CAP_CHOWN"], permitted: ["CAP_SYS_ADMIN","CAP_CHOWN"]}}' >"$T/process.json"
+	cp "$T/process.json" "$T/process.orig.json"
+	run abr exec --process "$T/process.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field NoNewPrivs)" = 1 ]
+	mask=$(status_field CapEff)
+	! has_cap "$mask" "$(cap_bit cap_sys_admin)"
+	has_cap "$mask" "$(cap_bit cap_chown)"
+	cmp "$T/process.json" "$T/process.orig.json" # the engine's file is left alone
+	run abr exec "$ID" /bin/grep -E '^NoNewPrivs:' /proc/self/status
+	[ "$status" -eq 0 ]
+	[ "$(status_field NoNewPrivs)" = 1 ]
+	abr kill "$ID" KILL
+	wait_status "$ID" stopped
+	abr delete "$ID"
+}
+
+@test "exit status and stdout are runc's own" {
+	set_cmd 'echo out; echo err >&2; exit 7'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 7 ]
+	[[ "$output" == *out* ]]
+}
+
+@test "the rewrite is idempotent" {
+	edit_config "$BUNDLE" '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.noNewPrivileges = false'
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+	abr delete "$ID" 2>/dev/null || true
+	cp "$BUNDLE/config.json" "$T/first.json"
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+	cmp "$BUNDLE/config.json" "$T/first.json"
+}
+
+@test "unknown config.json fields survive the rewrite" {
+	edit_config "$BUNDLE" '. + {"x-vendor": {"keep": [1, 2.50, true, null]}} | .linux["x-extra"] = "kept"'
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+	[ "$(jq -c '.["x-vendor"]' "$BUNDLE/config.json")" = '{"keep":[1,2.50,true,null]}' ]
+	[ "$(jq -r '.linux["x-extra"]' "$BUNDLE/config.json")" = kept ]
+}
+
+@test "delete of a container agentbox never saw behaves as runc" {
+	run runc --root "$ROOT" delete no-such-container
+	want=$status
+	run abr delete no-such-container
+	[ "$status" -eq "$want" ]
+	[ "$status" -ne 0 ]
+}
+
+@test "--version prints agentbox's line and runc's" {
+	run "$AGENTBOX_RUNC" --version
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "agentbox-runc version "* ]]
+	[[ "$output" == *"runc version"* ]]
+	[[ "$output" == *"spec: 1."* ]]
+}
+
+@test "--help lists the verbs" {
+	run "$AGENTBOX_RUNC" --help
+	[ "$status" -eq 0 ]
+	for v in create run start state kill delete exec ps list events pause resume update checkpoint restore spec features; do
+		[[ "$output" == *"$v"* ]]
+	done
+}
+
+@test "global flags work in both --flag=v and --flag v forms" {
+	new_id
+	"$AGENTBOX_RUNC" --root="$ROOT" --log="$T/a.log" --log-format=json run -b "$BUNDLE" "$ID"
+	abr delete "$ID"
+	new_id
+	"$AGENTBOX_RUNC" --root "$ROOT" --log "$T/b.log" --log-format json --debug run -b "$BUNDLE" "$ID"
+	abr delete "$ID"
+	# --debug wrote agentbox's record of what it changed to the JSON log.
+	jq -e 'select(.level == "debug")' "$T/b.log" >/dev/null
+}
