@@ -34,7 +34,8 @@ int ab_error_errno (ab_error_t *err, const char *fmt, ...)
 int ab_error_wrap (ab_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-int ab_error_vset (ab_error_t *err, int status, const char *fmt, va_list ap);
+int ab_error_vset (ab_error_t *err, int status, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 void ab_error_free (ab_error_t *err);
 

@@ -41,6 +41,10 @@ ab_spec_freep (struct ab_spec **s)
  * process, mounts, linux.namespaces, hooks, annotations, ...), so later
  * helpers can trust them.  Errors name file and field. */
 int ab_spec_validate (const struct ab_spec *s, ab_error_t *err);
+/* The same checks for a process object alone (the file given to `exec
+ * --process`); FILE names it in errors. */
+int ab_process_validate (const struct ab_json *proc, const char *file,
+                         ab_error_t *err);
 
 /* ---- annotations ---- */
 const char *ab_spec_annotation (const struct ab_spec *s, const char *key);
