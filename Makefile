@@ -39,6 +39,7 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Werror=format-security \
 	-Wstrict-prototypes -Wshadow -Wpointer-arith -Wvla \
 	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
 	-DAB_VERSION='"$(VERSION)"' -DAB_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	-DAB_SYSCONFDIR='"$(SYSCONFDIR)"'
@@ -46,7 +47,6 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_CFLAGS := $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 # ---- libraries: one per folder, every .c in it ----------------------------
 LIB_AB_SRC     := $(wildcard lib/*.c)

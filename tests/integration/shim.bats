@@ -124,8 +124,8 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	edit_config "$BUNDLE" '.annotations = {"io.agentbox.project": "demo", "io.agentbox.mode": "shadow", "io.agentbox.policy": "strict"}'
 	set_cmd 'sleep 60'
 	new_id
-	run abr create -b "$BUNDLE" "$ID"
-	[ "$status" -eq 0 ]
+	# runc init holds stdout open until start: do not capture it.
+	abr create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
 	[ "$(abr state "$ID" | jq -r .status)" = created ]
 	[ -f "$STATE/containers/$ID/state.json" ]
 	[ "$(jq -r '.annotations["io.agentbox.project"]' "$STATE/containers/$ID/state.json")" = demo ]
@@ -204,10 +204,13 @@ status_field() { # status_field NAME: from this scenario's captured $output
 }
 
 @test "unknown config.json fields survive the rewrite" {
-	edit_config "$BUNDLE" '. + {"x-vendor": {"keep": [1, 2.50, true, null]}} | .linux["x-extra"] = "kept"'
+	# Written by hand: jq would normalise 2.50 before agentbox saw it.
+	edit_config "$BUNDLE" '.linux["x-extra"] = "kept"'
+	sed -i 's/^{/{"x-vendor": {"keep": [1, 2.50, 1e3, true, null]},/' "$BUNDLE/config.json"
 	new_id
 	abr run -b "$BUNDLE" "$ID"
-	[ "$(jq -c '.["x-vendor"]' "$BUNDLE/config.json")" = '{"keep":[1,2.50,true,null]}' ]
+	grep -q '2\.50' "$BUNDLE/config.json"
+	grep -q '1e3' "$BUNDLE/config.json"
 	[ "$(jq -r '.linux["x-extra"]' "$BUNDLE/config.json")" = kept ]
 }
 
@@ -238,10 +241,8 @@ status_field() { # status_field NAME: from this scenario's captured $output
 @test "global flags work in both --flag=v and --flag v forms" {
 	new_id
 	"$AGENTBOX_RUNC" --root="$ROOT" --log="$T/a.log" --log-format=json run -b "$BUNDLE" "$ID"
-	abr delete "$ID"
 	new_id
 	"$AGENTBOX_RUNC" --root "$ROOT" --log "$T/b.log" --log-format json --debug run -b "$BUNDLE" "$ID"
-	abr delete "$ID"
 	# --debug wrote agentbox's record of what it changed to the JSON log.
 	jq -e 'select(.level == "debug")' "$T/b.log" >/dev/null
 }

@@ -1,0 +1,15 @@
+/* agentbox: what the hardening rules share (not installed). */
+#ifndef AB_HARDEN_INTERNAL_H
+#define AB_HARDEN_INTERNAL_H
+
+#include "shim/lib/harden.h"
+
+int ab_harden_report_add (struct ab_harden_report *rep, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+int ab_harden_mounts (struct ab_spec *s, const struct ab_config *cfg,
+                      struct ab_harden_report *rep, ab_error_t *err);
+int ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
+                       struct ab_harden_report *rep, ab_error_t *err);
+
+#endif

@@ -1,0 +1,389 @@
+/* agentbox: seccomp rules (docs/hardening.md).
+ *
+ * No profile in the bundle (Kubernetes' default): agentbox's allowlist,
+ * in the spirit of podman's and moby's default, minus everything in the
+ * deny list.  A profile in the bundle: the deny names are taken out of
+ * every rule and a block of agentbox rules is put first.  The block:
+ *   - the deny list, ERRNO(EPERM);
+ *   - clone3, ERRNO(ENOSYS), so libc falls back to clone, whose flags
+ *     seccomp can see;
+ *   - clone with any CLONE_NEW* bit, ERRNO(EPERM), one rule per bit;
+ *   - clone without them, ALLOW, when the profile allowed clone at all.
+ * Applying this to its own output changes nothing. */
+#include <errno.h>
+#include <seccomp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "lib/cleanup.h"
+#include "shim/lib/harden-internal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const unsigned long clone_ns_bits[] = {
+  CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+  CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET,
+};
+
+/* Ordinary syscalls a coding agent's tools need (moby's default list,
+ * without the namespace, mount, module, BPF, keyring and tracing calls
+ * that agentbox denies). */
+static const char *const allowlist[] = {
+  "accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk",
+  "capget", "capset", "chdir", "chmod", "chown", "chown32", "clock_getres",
+  "clock_getres_time64", "clock_gettime", "clock_gettime64",
+  "clock_nanosleep", "clock_nanosleep_time64", "close", "close_range",
+  "connect", "copy_file_range", "creat", "dup", "dup2", "dup3",
+  "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old",
+  "epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd",
+  "eventfd2", "execve", "execveat", "exit", "exit_group", "faccessat",
+  "faccessat2", "fadvise64", "fadvise64_64", "fallocate", "fanotify_mark",
+  "fchdir", "fchmod", "fchmodat", "fchown", "fchown32", "fchownat", "fcntl",
+  "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
+  "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs",
+  "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex",
+  "futex_time64", "futex_waitv", "futimesat", "getcpu", "getcwd",
+  "getdents", "getdents64", "getegid", "getegid32", "geteuid",
+  "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
+  "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid",
+  "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid",
+  "getresuid32", "getrlimit", "get_robust_list", "getrusage", "getsid",
+  "getsockname", "getsockopt", "get_thread_area", "gettid",
+  "gettimeofday", "getuid", "getuid32", "getxattr", "inotify_add_watch",
+  "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl",
+  "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64",
+  "ioprio_get", "ioprio_set", "io_setup", "io_submit", "ipc", "kill",
+  "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
+  "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen",
+  "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek",
+  "lsetxattr", "lstat", "lstat64", "madvise", "membarrier", "memfd_create",
+  "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock",
+  "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr",
+  "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
+  "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap", "msgctl",
+  "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
+  "nanosleep", "newfstatat", "_newselect", "open",
+  "openat", "openat2", "pause", "pidfd_getfd", "pidfd_open",
+  "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free",
+  "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl", "pread64",
+  "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6",
+  "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read", "readahead",
+  "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
+  "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename",
+  "renameat", "renameat2", "restart_syscall", "rmdir", "rseq",
+  "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
+  "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+  "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity",
+  "sched_getattr", "sched_getparam", "sched_get_priority_max",
+  "sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
+  "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr",
+  "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp",
+  "select", "semctl", "semget", "semop", "semtimedop", "semtimedop_time64",
+  "send", "sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto",
+  "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32",
+  "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority",
+  "setregid", "setregid32", "setresgid", "setresgid32", "setresuid",
+  "setresuid32", "setreuid", "setreuid32", "setrlimit", "set_robust_list",
+  "setsid", "setsockopt", "set_thread_area", "set_tid_address", "setuid",
+  "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown",
+  "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn",
+  "socket", "socketcall", "socketpair", "splice", "stat", "stat64", "statfs",
+  "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range",
+  "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
+  "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64",
+  "timer_settime", "timer_settime64", "timerfd_create", "timerfd_gettime",
+  "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times",
+  "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname",
+  "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes",
+  "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
+  "personality", "getpmsg", "putpmsg", "uretprobe", NULL,
+};
+
+static bool
+in_list (char **list, const char *name)
+{
+  for (; list && *list; list++)
+    if (strcmp (*list, name) == 0)
+      return true;
+  return false;
+}
+
+static struct ab_json *
+str_array (const char *const *names, char **except)
+{
+  struct ab_json *a = ab_json_new_array ();
+
+  for (; a && *names; names++)
+    {
+      /* Names libseccomp does not know on any arch are dropped here;
+       * runc would ignore them anyway. */
+      if (in_list (except, *names)
+          || seccomp_syscall_resolve_name (*names) == __NR_SCMP_ERROR)
+        continue;
+      if (ab_json_append (a, ab_json_new_string (*names)) < 0)
+        return NULL;
+    }
+  return a;
+}
+
+static struct ab_json *
+rule (struct ab_json *names, const char *action, int errno_ret,
+      struct ab_json *args)
+{
+  struct ab_json *r = ab_json_new_object ();
+
+  if (r == NULL || names == NULL
+      || ab_json_set (r, "names", names) < 0
+      || ab_json_set (r, "action", ab_json_new_string (action)) < 0
+      || (errno_ret >= 0
+          && ab_json_set (r, "errnoRet", ab_json_new_int (errno_ret)) < 0)
+      || (args && ab_json_set (r, "args", args) < 0))
+    {
+      ab_json_free (r);
+      return NULL;
+    }
+  return r;
+}
+
+/* clone's flags (argument 0) masked with MASK equal to VALUE. */
+static struct ab_json *
+clone_rule (unsigned long mask, unsigned long value, const char *action,
+            int errno_ret)
+{
+  static const char *const clone_name[] = { "clone", NULL };
+  struct ab_json *arg = ab_json_new_object ();
+  struct ab_json *args = ab_json_new_array ();
+
+  if (arg == NULL || args == NULL
+      || ab_json_set (arg, "index", ab_json_new_int (0)) < 0
+      || ab_json_set (arg, "value", ab_json_new_int ((long long) mask)) < 0
+      || ab_json_set (arg, "valueTwo", ab_json_new_int ((long long) value)) < 0
+      || ab_json_set (arg, "op", ab_json_new_string ("SCMP_CMP_MASKED_EQ")) < 0
+      || ab_json_append (args, arg) < 0)
+    {
+      ab_json_free (args);
+      return NULL;
+    }
+  return rule (str_array (clone_name, NULL), action, errno_ret, args);
+}
+
+/* The agentbox block, in order; ALLOW_CLONE adds the last rule. */
+static struct ab_json *
+agentbox_block (const struct ab_config *cfg, bool allow_clone)
+{
+  static const char *const clone3[] = { "clone3", NULL };
+  struct ab_json *block = ab_json_new_array ();
+  unsigned long all = 0;
+
+  if (block == NULL
+      || ab_json_append (block, rule (str_array ((const char *const *)
+                                                     cfg->seccomp_deny,
+                                                 NULL),
+                                      "SCMP_ACT_ERRNO", EPERM, NULL))
+             < 0
+      || ab_json_append (block, rule (str_array (clone3, NULL),
+                                      "SCMP_ACT_ERRNO", ENOSYS, NULL))
+             < 0)
+    return NULL;
+  for (size_t i = 0; i < sizeof clone_ns_bits / sizeof *clone_ns_bits; i++)
+    {
+      all |= clone_ns_bits[i];
+      if (ab_json_append (block, clone_rule (clone_ns_bits[i], clone_ns_bits[i],
+                                             "SCMP_ACT_ERRNO", EPERM))
+          < 0)
+        return NULL;
+    }
+  if (allow_clone
+      && ab_json_append (block, clone_rule (all, 0, "SCMP_ACT_ALLOW", -1)) < 0)
+    return NULL;
+  return block;
+}
+
+static int
+add_arch (struct ab_json *arches, const char *name)
+{
+  return ab_json_append (arches, ab_json_new_string (name));
+}
+
+/* The host's architectures as the bundle's profile would name them. */
+static struct ab_json *
+host_arches (void)
+{
+  struct ab_json *a = ab_json_new_array ();
+  struct utsname u;
+
+  if (a == NULL || uname (&u) < 0)
+    return a;
+  if (strcmp (u.machine, "x86_64") == 0)
+    {
+      if (add_arch (a, "SCMP_ARCH_X86_64") < 0 || add_arch (a, "SCMP_ARCH_X86") < 0
+          || add_arch (a, "SCMP_ARCH_X32") < 0)
+        return NULL;
+    }
+  else if (strcmp (u.machine, "aarch64") == 0)
+    {
+      if (add_arch (a, "SCMP_ARCH_AARCH64") < 0 || add_arch (a, "SCMP_ARCH_ARM") < 0)
+        return NULL;
+    }
+  return a;
+}
+
+static struct ab_json *
+default_profile (const struct ab_config *cfg)
+{
+  static const char *const except_clone[] = { "clone", "clone3", NULL };
+  struct ab_json *p = ab_json_new_object ();
+  struct ab_json *block = agentbox_block (cfg, true);
+  struct ab_json *allow;
+
+  if (p == NULL || block == NULL)
+    goto fail;
+  allow = str_array (allowlist, cfg->seccomp_deny);
+  if (allow)
+    for (size_t i = 0; except_clone[i]; i++)
+      for (size_t j = 0; j < allow->u.array.len; j++)
+        if (strcmp (ab_json_string (allow->u.array.items[j]), except_clone[i]) == 0)
+          ab_json_array_remove (allow, j--);
+  if (ab_json_set (p, "defaultAction", ab_json_new_string ("SCMP_ACT_ERRNO")) < 0
+      || ab_json_set (p, "defaultErrnoRet", ab_json_new_int (EPERM)) < 0
+      || ab_json_set (p, "architectures", host_arches ()) < 0
+      || ab_json_append (block, rule (allow, "SCMP_ACT_ALLOW", -1, NULL)) < 0
+      || ab_json_set (p, "syscalls", block) < 0)
+    {
+      ab_json_free (p);
+      return NULL;
+    }
+  return p;
+fail:
+  ab_json_free (p);
+  ab_json_free (block);
+  return NULL;
+}
+
+static bool
+action_allows (const char *action)
+{
+  return action
+         && (strcmp (action, "SCMP_ACT_ALLOW") == 0
+             || strcmp (action, "SCMP_ACT_LOG") == 0
+             || strncmp (action, "SCMP_ACT_TRACE", 14) == 0
+             || strcmp (action, "SCMP_ACT_NOTIFY") == 0);
+}
+
+static bool
+is_agentbox_rule (const struct ab_json *r, const struct ab_json *block)
+{
+  for (size_t i = 0; i < block->u.array.len; i++)
+    if (ab_json_equal (r, block->u.array.items[i]))
+      return true;
+  return false;
+}
+
+/* Take every name that agentbox governs out of the engine's rules.
+ * Returns whether the profile allowed clone somewhere. */
+static bool
+strip_names (struct ab_json *syscalls, const struct ab_config *cfg)
+{
+  bool clone_allowed = false;
+
+  for (size_t i = 0; i < syscalls->u.array.len;)
+    {
+      struct ab_json *r = syscalls->u.array.items[i];
+      struct ab_json *names = ab_json_get (r, "names");
+      bool allows = action_allows (ab_json_get_string (r, "action"));
+
+      for (size_t j = 0; ab_json_is (names, AB_JSON_ARRAY) && j < names->u.array.len;)
+        {
+          const char *n = ab_json_string (names->u.array.items[j]);
+          bool clone = n && strcmp (n, "clone") == 0;
+
+          if (clone && allows)
+            clone_allowed = true;
+          if (n && (clone || strcmp (n, "clone3") == 0 || in_list (cfg->seccomp_deny, n)))
+            ab_json_array_remove (names, j);
+          else
+            j++;
+        }
+      if (ab_json_is (names, AB_JSON_ARRAY) && names->u.array.len == 0)
+        ab_json_array_remove (syscalls, i);
+      else
+        i++;
+    }
+  return clone_allowed;
+}
+
+static int
+tighten (struct ab_json *seccomp, const struct ab_config *cfg, ab_error_t *err)
+{
+  cleanup_json struct ab_json *with_clone = agentbox_block (cfg, true);
+  struct ab_json *syscalls = ab_json_ensure_array (seccomp, "syscalls");
+  struct ab_json *block;
+  bool had_block_clone = false, clone_allowed;
+
+  if (with_clone == NULL || syscalls == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  /* Drop an earlier pass's block, remembering whether it allowed clone. */
+  for (size_t i = 0; i < syscalls->u.array.len;)
+    if (is_agentbox_rule (syscalls->u.array.items[i], with_clone))
+      {
+        if (ab_json_equal (syscalls->u.array.items[i],
+                           with_clone->u.array.items[with_clone->u.array.len - 1]))
+          had_block_clone = true;
+        ab_json_array_remove (syscalls, i);
+      }
+    else
+      i++;
+  clone_allowed = strip_names (syscalls, cfg) || had_block_clone
+                  || action_allows (ab_json_get_string (seccomp, "defaultAction"));
+  block = agentbox_block (cfg, clone_allowed);
+  if (block == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  for (size_t i = block->u.array.len; i > 0; i--)
+    {
+      struct ab_json *r = block->u.array.items[i - 1];
+      block->u.array.items[i - 1] = NULL;
+      if (ab_json_insert (syscalls, 0, r) < 0)
+        {
+          block->u.array.len = i - 1;
+          ab_json_free (block);
+          return ab_error_set (err, ENOMEM, "out of memory");
+        }
+    }
+  block->u.array.len = 0;
+  ab_json_free (block);
+  return 0;
+}
+
+int
+ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
+                   struct ab_harden_report *rep, ab_error_t *err)
+{
+  struct ab_json *cur = ab_spec_seccomp (s);
+  cleanup_json struct ab_json *before = NULL;
+
+  if (cur == NULL)
+    {
+      struct ab_json *p = default_profile (cfg);
+      if (p == NULL)
+        return ab_error_set (err, ENOMEM, "out of memory");
+      if (ab_spec_set_seccomp (s, p, err) < 0)
+        return -1;
+      ab_harden_report_add (rep, "linux.seccomp: none given, agentbox's "
+                                 "allowlist profile added");
+      return 0;
+    }
+  before = ab_json_copy (cur);
+  if (before == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (tighten (cur, cfg, err) < 0)
+    return -1;
+  if (!ab_json_equal (before, cur))
+    ab_harden_report_add (rep, "linux.seccomp: agentbox's denials added to "
+                               "the bundle's profile");
+  return 0;
+}

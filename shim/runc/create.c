@@ -1,0 +1,172 @@
+/* agentbox-runc create / run: harden the bundle, record it, exec the
+ * delegate with the original argv.
+ *
+ * Order matters for "bad input changes nothing": everything is checked and
+ * hardened in memory first; then the state is recorded; then the bundle is
+ * written (atomically, and only if the rewrite changed it); then exec.  A
+ * failure before the exec undoes the state and leaves the bundle
+ * byte-identical. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "shim/lib/harden.h"
+#include "shim/lib/state.h"
+#include "shim/runc/runc.h"
+
+/* PATH made absolute against BASE (NULL: the current directory), without
+ * resolving symlinks: this is what the runtime will open. */
+static char *
+absolute (const char *base, const char *path)
+{
+  char cwd[PATH_MAX];
+  char *out = NULL;
+
+  if (path == NULL)
+    return NULL;
+  if (path[0] == '/')
+    return strdup (path);
+  if (base == NULL)
+    base = getcwd (cwd, sizeof cwd);
+  if (base == NULL || asprintf (&out, "%s/%s", base, path) < 0)
+    return NULL;
+  return out;
+}
+
+/* The bundle directory as an absolute, resolved path.  Errors name the
+ * path as the caller wrote it. */
+static int
+resolve_bundle (const char *bundle, char **out, ab_error_t *err)
+{
+  *out = realpath (bundle, NULL);
+  if (*out == NULL)
+    return ab_error_errno (err, "bundle `%s`", bundle);
+  return 0;
+}
+
+static const char *
+root_path (const struct ab_spec *s)
+{
+  return ab_json_get_string (ab_json_get (s->root, "root"), "path");
+}
+
+static void
+log_changes (const char *id, const struct ab_harden_report *rep, bool changed)
+{
+  if (!ab_log_debug_enabled ())
+    return;
+  for (size_t i = 0; rep->changes && rep->changes[i]; i++)
+    ab_log_debug ("container %s: %s", id, rep->changes[i]);
+  if (!changed)
+    ab_log_debug ("container %s: bundle already hardened, not rewritten", id);
+}
+
+/* Everything that can fail on bad input, done in memory. */
+static int
+load_and_harden (struct abr_ctx *c, const char *id, const char *bundle,
+                 struct ab_spec **spec, struct ab_harden_report *rep,
+                 bool *changed, ab_error_t *err)
+{
+  cleanup_json struct ab_json *before = NULL;
+
+  if (ab_spec_load (bundle, spec, err) < 0 || ab_spec_validate (*spec, err) < 0)
+    return -1;
+  before = ab_json_copy ((*spec)->root);
+  if (before == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (ab_harden_spec (*spec, c->cfg, id, rep, err) < 0)
+    return ab_error_wrap (err, "harden %s", (*spec)->path);
+  /* The tree, not the report, decides: idempotence means an unchanged
+   * tree is never written. */
+  *changed = !ab_json_equal (before, (*spec)->root);
+  return 0;
+}
+
+/* Record the state, then write the bundle; undo the state on failure. */
+static int
+commit (struct abr_ctx *c, const struct ab_cli_create *cc,
+        const char *bundle_abs, const struct ab_spec *spec,
+        const struct ab_harden_report *rep, bool changed, ab_error_t *err)
+{
+  cleanup_state struct ab_state *st = NULL;
+  cleanup_free char *rootfs = absolute (bundle_abs, root_path (spec));
+  cleanup_free char *pid_file = absolute (NULL, cc->pid_file);
+  struct ab_state_info info = {
+    .id = cc->id,
+    .bundle = bundle_abs,
+    .rootfs = rootfs,
+    .root = c->g.root,
+    .pid_file = pid_file,
+    .delegate = c->delegate,
+    .spec = spec,
+    .changes = (const char *const *)rep->changes,
+  };
+
+  if (ab_state_begin (c->cfg, cc->id, &st, err) < 0
+      || ab_state_record (st, &info, err) < 0)
+    {
+      ab_state_abort (st);
+      return -1;
+    }
+  if (changed && ab_spec_write (spec, err) < 0)
+    {
+      ab_state_abort (st);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
+{
+  const char *bundle = cc->bundle ? cc->bundle : ".";
+  cleanup_free char *bundle_abs = NULL;
+  cleanup_spec struct ab_spec *spec = NULL;
+  struct ab_harden_report rep = { 0 };
+  bool changed = false;
+  int r;
+
+  if (abr_load_config (c, err) < 0
+      || resolve_bundle (bundle, &bundle_abs, err) < 0)
+    return -1;
+  r = load_and_harden (c, cc->id, bundle, &spec, &rep, &changed, err);
+  if (r == 0)
+    r = commit (c, cc, bundle_abs, spec, &rep, changed, err);
+  if (r == 0)
+    log_changes (cc->id, &rep, changed);
+  ab_harden_report_free (&rep);
+  return r;
+}
+
+int
+abr_cmd_create (struct abr_ctx *c, ab_error_t *err)
+{
+  struct ab_cli_create cc;
+
+  if (ab_cli_parse_create (c->g.verb, c->nargs, c->args, &cc, err) < 0)
+    return -1;
+  if (cc.help)
+    return abr_cmd_passthrough (c, err);
+  /* Fails closed: an id that is not runc's shape is refused before any
+   * path is built from it. */
+  if (!ab_container_id_valid (cc.id))
+    return ab_error_set (err, EINVAL,
+                         "container `%s`: invalid id: expected letters, "
+                         "digits and _+,-. only",
+                         cc.id);
+  if (prepare (c, &cc, err) < 0)
+    return ab_error_wrap (err, "container %s", cc.id);
+  if (abr_exec_delegate (c, c->argv, err) < 0)
+    {
+      /* The bundle may already be hardened: that is safe to leave.  The
+       * state goes, as nothing was created. */
+      cleanup_error ab_error_t e2 = NULL;
+      ab_state_remove (c->cfg, cc.id, &e2);
+      return ab_error_wrap (err, "container %s", cc.id);
+    }
+  return 0;
+}
