@@ -45,7 +45,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
 	-DAB_SYSCONFDIR='"$(SYSCONFDIR)"'
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_CFLAGS := $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -MMD -MP
-ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
 
 # ---- libraries: one per folder, every .c in it ----------------------------
