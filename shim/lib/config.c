@@ -15,11 +15,11 @@
  * directory.  Matched on the resolved mount source (docs/hardening.md). */
 static const char *const default_sensitive[] = {
   "/var/run/docker.sock", "/run/docker.sock", "/run/podman",
-  "/var/run/podman", "/run/containerd", "/var/run/containerd",
-  "/run/crio", "/var/run/crio", "/run/buildkit", "/var/lib/docker",
-  "/var/lib/containers", "/var/lib/containerd", "/var/lib/kubelet",
-  "/etc/kubernetes", "/etc/shadow", "/etc/gshadow", "/etc/sudoers",
-  "/etc/sudoers.d", "/etc/ssh", "/boot", "/root/.ssh",
+  "/var/run/podman", "/run/containerd/containerd.sock",
+  "/var/run/containerd/containerd.sock", "/run/crio/crio.sock",
+  "/var/run/crio/crio.sock", "/run/buildkit", "/etc/kubernetes",
+  "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
+  "/etc/ssh", "/boot", "/root/.ssh",
   "~/.ssh", "~/.aws", "~/.gnupg", "~/.kube", "~/.docker",
   "~/.config/gcloud", "~/.config/gh", "~/.netrc", "~/.npmrc",
   "~/.git-credentials", "~/.azure", "~/.pypirc", "~/.config/containers",
