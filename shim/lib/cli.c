@@ -91,6 +91,8 @@ enum flag_key
   F_PROCESS,
   F_CAP,
   F_NO_NEW_PRIVS,
+  F_DETACH,
+  F_KEEP,
 };
 
 struct flag_def
@@ -139,8 +141,8 @@ static const struct flag_def run_flags[] = {
   { "no-pivot", NULL, false, F_IGNORED },
   { "no-new-keyring", NULL, false, F_IGNORED },
   { "preserve-fds", NULL, true, F_IGNORED },
-  { "detach", "d", false, F_IGNORED },
-  { "keep", NULL, false, F_IGNORED },
+  { "detach", "d", false, F_DETACH },
+  { "keep", NULL, false, F_KEEP },
   { "no-subreaper", NULL, false, F_IGNORED },
   { "help", "h", false, F_HELP },
   FLAG_END,
@@ -495,6 +497,10 @@ ab_cli_parse_create (enum ab_verb verb, int argc, char *const *args,
         c->pid_file = o->value;
       else if (o->def->key == F_CONSOLE_SOCKET)
         c->console_socket = o->value;
+      else if (o->def->key == F_DETACH)
+        c->detach = o->on;
+      else if (o->def->key == F_KEEP)
+        c->keep = o->on;
     }
   c->help = parse_has_help (&p);
   if (c->help)

@@ -78,6 +78,8 @@ struct ab_cli_create
   const char *bundle; /* NULL: the current directory */
   const char *pid_file;
   const char *console_socket;
+  bool detach; /* run -d */
+  bool keep;   /* run --keep */
   bool help; /* -h/--help: the delegate prints the verb's help */
 };
 

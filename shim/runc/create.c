@@ -7,6 +7,8 @@
  * failure before the exec undoes the state and leaves the bundle
  * byte-identical. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +144,66 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   return r;
 }
 
+/* Foreground `run` without --keep: runc deletes the container when it
+ * exits, so agentbox must stay to delete its state too.  Signals are
+ * forwarded to runc, which forwards them to the container, as it would
+ * if the engine had signalled runc itself.  The exit status is runc's. */
+static pid_t run_child = -1;
+
+static void
+forward_signal (int sig)
+{
+  if (run_child > 0)
+    kill (run_child, sig);
+}
+
+static int
+run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
+{
+  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+                                   SIGUSR1, SIGUSR2, SIGWINCH, 0 };
+  cleanup_error ab_error_t rm_err = NULL;
+  struct sigaction sa = { .sa_handler = forward_signal };
+  char **argv = c->argv;
+  int status;
+
+  argv[0] = c->delegate;
+  sigemptyset (&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (const int *s = forwarded; *s; s++)
+    sigaction (*s, &sa, NULL);
+  run_child = fork ();
+  if (run_child < 0)
+    {
+      ab_error_errno (err, "fork %s", c->delegate);
+      ab_state_remove (c->cfg, id, &rm_err);
+      return ab_error_wrap (err, "container %s", id);
+    }
+  if (run_child == 0)
+    {
+      sa.sa_handler = SIG_DFL;
+      for (const int *s = forwarded; *s; s++)
+        sigaction (*s, &sa, NULL);
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  while (waitpid (run_child, &status, 0) < 0)
+    if (errno != EINTR)
+      return ab_error_errno (err, "container %s: wait for %s", id,
+                             c->delegate);
+  /* runc has deleted the container (or never made it): so goes ours. */
+  if (ab_state_remove (c->cfg, id, &rm_err) < 0)
+    ab_log_warning ("container %s: %s", id, rm_err->msg);
+  if (WIFSIGNALED (status))
+    {
+      /* Die the same way, so the caller sees what runc saw. */
+      signal (WTERMSIG (status), SIG_DFL);
+      raise (WTERMSIG (status));
+      return 128 + WTERMSIG (status);
+    }
+  return WEXITSTATUS (status);
+}
+
 int
 abr_cmd_create (struct abr_ctx *c, ab_error_t *err)
 {
@@ -160,6 +222,8 @@ abr_cmd_create (struct abr_ctx *c, ab_error_t *err)
                          cc.id);
   if (prepare (c, &cc, err) < 0)
     return ab_error_wrap (err, "container %s", cc.id);
+  if (c->g.verb == AB_VERB_RUN && !cc.detach && !cc.keep)
+    return run_foreground (c, cc.id, err);
   if (abr_exec_delegate (c, c->argv, err) < 0)
     {
       /* The bundle may already be hardened: that is safe to leave.  The

@@ -185,11 +185,13 @@ status_field() { # status_field NAME: from this scenario's captured $output
 }
 
 @test "exit status and stdout are runc's own" {
+	# (and a foreground run leaves no agentbox state behind)
 	set_cmd 'echo out; echo err >&2; exit 7'
 	new_id
 	run abr run -b "$BUNDLE" "$ID"
 	[ "$status" -eq 7 ]
 	[[ "$output" == *out* ]]
+	[ ! -e "$STATE/containers/$ID" ]
 }
 
 @test "the rewrite is idempotent" {
@@ -245,4 +247,21 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	"$AGENTBOX_RUNC" --root "$ROOT" --log "$T/b.log" --log-format json --debug run -b "$BUNDLE" "$ID"
 	# --debug wrote agentbox's record of what it changed to the JSON log.
 	jq -e 'select(.level == "debug")' "$T/b.log" >/dev/null
+}
+
+@test "foreground run: signals reach the container, and no state is left" {
+	set_cmd 'trap "echo GOT-TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done'
+	new_id
+	# Not through abr: $! must be agentbox-runc itself, not a subshell.
+	"$AGENTBOX_RUNC" --root "$ROOT" run -b "$BUNDLE" "$ID" >"$T/out" 2>&1 &
+	pid=$!
+	for i in $(seq 100); do grep -q ready "$T/out" && break; sleep 0.1; done
+	[ -e "$STATE/containers/$ID/state.json" ]
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 3 ]
+	grep -q GOT-TERM "$T/out"
+	[ ! -e "$STATE/containers/$ID" ]
+	! runc --root "$ROOT" state "$ID" >/dev/null 2>&1
 }
