@@ -79,7 +79,10 @@ $(B)/obj/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # ---- programs: one folder each, every .c in it -----------------------------
-PROGRAMS := $(B)/agentbox-runc $(B)/agentbox
+PROGRAMS := $(B)/agentbox-runc
+ifneq ($(wildcard proxy/cli/*.c),)
+PROGRAMS += $(B)/agentbox
+endif
 
 $(B)/agentbox-runc: $(call objs,$(wildcard shim/runc/*.c)) $(ALL_LIBS)
 $(B)/agentbox: $(call objs,$(wildcard proxy/cli/*.c)) $(ALL_LIBS)
