@@ -35,7 +35,7 @@ fi
 bundle=$T/bundle
 mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/home/agent" "$bundle/rootfs/mnt"
 cp /bin/busybox "$bundle/rootfs/bin/"
-for a in $(/bin/busybox --list); do ln -sf busybox "$bundle/rootfs/bin/$a"; done
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$bundle/rootfs/bin/$a"; done
 cp "$top/contrib/demo/agent.sh" "$bundle/rootfs/agent.sh"
 (cd "$bundle" && runc spec)
 jq --arg home "$home" '
@@ -55,7 +55,8 @@ cp "$bundle/config.json" "$T/engine-config.json"
 echo "== agentbox demo: a busybox agent under agentbox-runc (delegate: $("$B/agentbox-runc" --version | sed -n 's/^delegate: //p'))"
 echo "   the engine asked for: all of \$HOME, the docker socket, CAP_SYS_ADMIN, CAP_NET_RAW, no_new_privs off"
 echo
-"$B/agentbox-runc" --debug --log "$T/log.json" --log-format json run -b "$bundle" "$ID" || true
+# HOME names the fake home, so "~/.ssh" in agentbox's list means it.
+HOME=$home "$B/agentbox-runc" --debug --log "$T/log.json" --log-format json run -b "$bundle" "$ID" || true
 echo
 echo "== what agentbox changed in the bundle (its debug log)"
-jq -r 'select(.level == "debug") | "  " + .msg' "$T/log.json" 2>/dev/null | head -40
+jq -r --arg id "container $ID: " 'select(.level == "debug" and (.msg | startswith($id))) | "  " + (.msg | ltrimstr($id))' "$T/log.json" 2>/dev/null
