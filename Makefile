@@ -110,7 +110,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Wno-unused-command-line-argument
-FUZZ_LIB_SRC := $(LIB_POLICY_SRC) $(LIB_SPEC_SRC) $(LIB_AB_SRC)
+FUZZ_LIB_SRC := $(LIB_SHIM_SRC) $(LIB_POLICY_SRC) $(LIB_SPEC_SRC) $(LIB_AB_SRC)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	$(call msg,FUZZ,$@)

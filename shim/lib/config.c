@@ -349,6 +349,25 @@ ab_config_load (const char *path, struct ab_config **out, ab_error_t *err)
   return 0;
 }
 
+int
+ab_config_parse (const char *name, const char *data, size_t len,
+                 struct ab_config **out, ab_error_t *err)
+{
+  cleanup_config struct ab_config *c = NULL;
+  yaml_document_t doc;
+  int r;
+
+  if (ab_config_defaults (&c, err) < 0
+      || ab_yaml_load_string (name, data, len, &doc, err) < 0)
+    return -1;
+  r = load_doc (c, name, &doc, err);
+  yaml_document_delete (&doc);
+  if (r < 0)
+    return -1;
+  *out = steal_pointer (&c);
+  return 0;
+}
+
 static char *
 find_in_path (const char *name)
 {

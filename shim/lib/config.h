@@ -6,6 +6,7 @@
 #define AB_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/error.h"
 
@@ -36,6 +37,9 @@ struct ab_config
  * named by $AGENTBOX_CONFIG is. */
 int ab_config_load (const char *path, struct ab_config **out,
                     ab_error_t *err);
+/* Parse config text DATA (LEN bytes); NAME is used in errors. */
+int ab_config_parse (const char *name, const char *data, size_t len,
+                     struct ab_config **out, ab_error_t *err);
 /* Built-in defaults only. */
 int ab_config_defaults (struct ab_config **out, ab_error_t *err);
 void ab_config_free (struct ab_config *c);
