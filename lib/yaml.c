@@ -190,6 +190,15 @@ ab_yaml_get_strv (const char *file, yaml_document_t *doc, yaml_node_t *node,
   return 0;
 }
 
+bool
+ab_yaml_is_null (const yaml_node_t *node)
+{
+  const char *s = ab_yaml_scalar (node);
+
+  return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+         && (*s == '\0' || strcmp (s, "~") == 0 || strcmp (s, "null") == 0);
+}
+
 int
 ab_yaml_expect_mapping (const char *file, yaml_node_t *node, ab_error_t *err)
 {

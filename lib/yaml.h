@@ -35,6 +35,8 @@ int ab_yaml_get_long (const char *file, yaml_node_t *node, long *out,
 /* A sequence of scalars as a NULL-terminated heap vector. */
 int ab_yaml_get_strv (const char *file, yaml_document_t *doc,
                       yaml_node_t *node, char ***out, ab_error_t *err);
+/* Is NODE YAML's null (an empty plain scalar, "~" or "null")? */
+bool ab_yaml_is_null (const yaml_node_t *node);
 /* Check NODE is a mapping. */
 int ab_yaml_expect_mapping (const char *file, yaml_node_t *node,
                             ab_error_t *err);

@@ -227,6 +227,9 @@ static int
 load_hardening (struct ab_config *c, const char *file, yaml_document_t *doc,
                 yaml_node_t *map, ab_error_t *err)
 {
+  /* "hardening:" with everything under it commented out. */
+  if (ab_yaml_is_null (map))
+    return 0;
   if (ab_yaml_expect_mapping (file, map, err) < 0)
     return -1;
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start;

@@ -60,6 +60,28 @@ TEST (defaults_are_strict)
   ab_config_free (c);
 }
 
+/* The shipped config is all comments: it must load as the defaults. */
+TEST (shipped_config_is_the_defaults)
+{
+  struct ab_config *c = NULL, *d = NULL;
+  cleanup_error ab_error_t err = NULL;
+  const char *top = getenv ("AB_TOP");
+  char shipped[512];
+
+  snprintf (shipped, sizeof shipped, "%s/contrib/config.yaml", top ? top : ".");
+  CHECK (ab_config_load (shipped, &c, &err) == 0);
+  if (err)
+    printf ("# %s\n", err->msg);
+  CHECK (ab_config_defaults (&d, &err) == 0);
+  if (c == NULL || d == NULL)
+    return;
+  CHECK (c->seccomp == d->seccomp && c->no_new_privileges == d->no_new_privileges);
+  for (size_t i = 0; d->sensitive_paths[i]; i++)
+    CHECK_STR (c->sensitive_paths[i], d->sensitive_paths[i]);
+  ab_config_free (c);
+  ab_config_free (d);
+}
+
 TEST (every_key_read)
 {
   struct ab_config *c = NULL;
@@ -157,6 +179,7 @@ main (void)
     return 1;
   snprintf (path, sizeof path, "%s/config.yaml", dir);
   RUN (defaults_are_strict);
+  RUN (shipped_config_is_the_defaults);
   RUN (every_key_read);
   RUN (errors_name_the_place);
   RUN (missing_files);
