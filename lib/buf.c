@@ -54,12 +54,12 @@ ab_buf_printf (struct ab_buf *b, const char *fmt, ...)
   va_start (ap, fmt);
   n = vsnprintf (NULL, 0, fmt, ap);
   va_end (ap);
-  if (n < 0 || ab_buf_reserve (b, (size_t) n) < 0)
+  if (n < 0 || ab_buf_reserve (b, (size_t)n) < 0)
     return -1;
   va_start (ap, fmt);
-  vsnprintf (b->data + b->len, (size_t) n + 1, fmt, ap);
+  vsnprintf (b->data + b->len, (size_t)n + 1, fmt, ap);
   va_end (ap);
-  b->len += (size_t) n;
+  b->len += (size_t)n;
   return 0;
 }
 

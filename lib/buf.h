@@ -11,7 +11,10 @@ struct ab_buf
   size_t cap;
 };
 
-#define AB_BUF_INIT { NULL, 0, 0 }
+#define AB_BUF_INIT                                                            \
+  {                                                                            \
+    NULL, 0, 0                                                                 \
+  }
 
 int ab_buf_reserve (struct ab_buf *b, size_t extra);
 int ab_buf_append (struct ab_buf *b, const void *data, size_t len);

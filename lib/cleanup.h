@@ -14,7 +14,7 @@
 static inline void
 ab_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 static inline void
@@ -60,7 +60,7 @@ ab_strvfreep (char ***v)
 static inline void *
 ab_steal_pointer (void *pp)
 {
-  void **p = (void **) pp;
+  void **p = (void **)pp;
   void *v = *p;
   *p = NULL;
   return v;

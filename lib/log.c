@@ -73,7 +73,7 @@ ab_log_debug_enabled (void)
 int
 ab_json_escape (struct ab_buf *out, const char *s)
 {
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     {
       int r;
       switch (*p)
@@ -99,7 +99,7 @@ ab_json_escape (struct ab_buf *out, const char *s)
       if (r < 0)
         return -1;
     }
-  return (int) out->len;
+  return (int)out->len;
 }
 
 static void
@@ -129,7 +129,7 @@ write_all (int fd, const char *data, size_t len)
       if (n <= 0)
         return; /* logging never fails the caller */
       data += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
 }
 

@@ -36,7 +36,7 @@ ab_yaml_load_string (const char *name, const char *data, size_t len,
     return ab_error_set (err, EINVAL, "%s: NUL byte in YAML", name);
   if (!yaml_parser_initialize (&parser))
     return ab_error_set (err, ENOMEM, "%s: cannot start the YAML parser", name);
-  yaml_parser_set_input_string (&parser, (const unsigned char *) data, len);
+  yaml_parser_set_input_string (&parser, (const unsigned char *)data, len);
   if (!yaml_parser_load (&parser, doc))
     {
       r = parser_error (err, name, &parser);
@@ -104,7 +104,7 @@ ab_yaml_scalar (const yaml_node_t *node)
 {
   if (node == NULL || node->type != YAML_SCALAR_NODE)
     return NULL;
-  return (const char *) node->data.scalar.value;
+  return (const char *)node->data.scalar.value;
 }
 
 int
@@ -169,8 +169,7 @@ ab_yaml_get_strv (const char *file, yaml_document_t *doc, yaml_node_t *node,
   if (node == NULL || node->type != YAML_SEQUENCE_NODE)
     return ab_yaml_error (err, file, node, "expected a list, got %s",
                           ab_yaml_type_name (node));
-  n = (size_t) (node->data.sequence.items.top
-                - node->data.sequence.items.start);
+  n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
   v = calloc (n + 1, sizeof *v);
   if (v == NULL)
     return ab_error_set (err, ENOMEM, "%s: out of memory", file);

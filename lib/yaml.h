@@ -33,8 +33,8 @@ int ab_yaml_get_bool (const char *file, yaml_node_t *node, bool *out,
 int ab_yaml_get_long (const char *file, yaml_node_t *node, long *out,
                       ab_error_t *err);
 /* A sequence of scalars as a NULL-terminated heap vector. */
-int ab_yaml_get_strv (const char *file, yaml_document_t *doc,
-                      yaml_node_t *node, char ***out, ab_error_t *err);
+int ab_yaml_get_strv (const char *file, yaml_document_t *doc, yaml_node_t *node,
+                      char ***out, ab_error_t *err);
 /* Is NODE YAML's null (an empty plain scalar, "~" or "null")? */
 bool ab_yaml_is_null (const yaml_node_t *node);
 /* Check NODE is a mapping. */

@@ -20,8 +20,7 @@ struct ab_spec
 
 /* Load BUNDLE/config.json (or a config file by path). */
 int ab_spec_load (const char *bundle, struct ab_spec **out, ab_error_t *err);
-int ab_spec_load_file (const char *path, struct ab_spec **out,
-                       ab_error_t *err);
+int ab_spec_load_file (const char *path, struct ab_spec **out, ab_error_t *err);
 /* Write back atomically: a temporary file in the same directory with the
  * same mode, fsync, rename, fsync of the directory.  Nothing is left
  * behind on failure. */
@@ -55,8 +54,8 @@ int ab_spec_set_annotation (struct ab_spec *s, const char *key,
 struct ab_mount
 {
   const char *destination;
-  const char *type;   /* may be NULL */
-  const char *source; /* may be NULL */
+  const char *type;     /* may be NULL */
+  const char *source;   /* may be NULL */
   const char **options; /* NULL-terminated, NULL if none; owned by caller of
                            ab_spec_mount() (free the array, not strings) */
 };
@@ -105,8 +104,8 @@ int ab_process_prepend_args (struct ab_json *proc, const char *const *args,
 /* Environment: get "KEY" (the value after '='), set KEY=VALUE (replacing
  * every KEY= entry, else appending), unset. */
 const char *ab_process_getenv (const struct ab_json *proc, const char *key);
-int ab_process_setenv (struct ab_json *proc, const char *key,
-                       const char *value, ab_error_t *err);
+int ab_process_setenv (struct ab_json *proc, const char *key, const char *value,
+                       ab_error_t *err);
 int ab_process_unsetenv (struct ab_json *proc, const char *key);
 /* Capabilities: SET is "bounding", "effective", "inheritable", "permitted"
  * or "ambient".  Names are as in OCI ("CAP_SYS_ADMIN"). */

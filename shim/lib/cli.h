@@ -80,7 +80,7 @@ struct ab_cli_create
   const char *console_socket;
   bool detach; /* run -d */
   bool keep;   /* run --keep */
-  bool help; /* -h/--help: the delegate prints the verb's help */
+  bool help;   /* -h/--help: the delegate prints the verb's help */
 };
 
 /* Exactly one container id is required, as runc requires; an unknown flag

@@ -14,44 +14,127 @@
 /* Host paths no agent container should see.  "~/" is every home
  * directory.  Matched on the resolved mount source (docs/hardening.md). */
 static const char *const default_sensitive[] = {
-  "/var/run/docker.sock", "/run/docker.sock", "/run/podman",
-  "/var/run/podman", "/run/containerd/containerd.sock",
-  "/var/run/containerd/containerd.sock", "/run/crio/crio.sock",
-  "/var/run/crio/crio.sock", "/run/buildkit", "/etc/kubernetes",
-  "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
-  "/etc/ssh", "/boot", "/root/.ssh",
-  "~/.ssh", "~/.aws", "~/.gnupg", "~/.kube", "~/.docker",
-  "~/.config/gcloud", "~/.config/gh", "~/.netrc", "~/.npmrc",
-  "~/.git-credentials", "~/.azure", "~/.pypirc", "~/.config/containers",
-  "~/.local/share/keyrings", "~/.password-store",
+  "/var/run/docker.sock",
+  "/run/docker.sock",
+  "/run/podman",
+  "/var/run/podman",
+  "/run/containerd/containerd.sock",
+  "/var/run/containerd/containerd.sock",
+  "/run/crio/crio.sock",
+  "/var/run/crio/crio.sock",
+  "/run/buildkit",
+  "/etc/kubernetes",
+  "/etc/shadow",
+  "/etc/gshadow",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  "/etc/ssh",
+  "/boot",
+  "/root/.ssh",
+  "~/.ssh",
+  "~/.aws",
+  "~/.gnupg",
+  "~/.kube",
+  "~/.docker",
+  "~/.config/gcloud",
+  "~/.config/gh",
+  "~/.netrc",
+  "~/.npmrc",
+  "~/.git-credentials",
+  "~/.azure",
+  "~/.pypirc",
+  "~/.config/containers",
+  "~/.local/share/keyrings",
+  "~/.password-store",
   NULL,
 };
 
 /* Capabilities that let a process leave or reconfigure its sandbox. */
 static const char *const default_drop_caps[] = {
-  "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_PTRACE",
-  "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_BPF", "CAP_PERFMON",
-  "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_SYSLOG",
-  "CAP_AUDIT_CONTROL", "CAP_AUDIT_READ", "CAP_SYS_PACCT", "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE", "CAP_SYS_TTY_CONFIG", "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND", "CAP_LEASE", "CAP_CHECKPOINT_RESTORE", "CAP_MKNOD",
+  "CAP_SYS_ADMIN",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_BPF",
+  "CAP_PERFMON",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_TIME",
+  "CAP_MAC_ADMIN",
+  "CAP_MAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_SYSLOG",
+  "CAP_AUDIT_CONTROL",
+  "CAP_AUDIT_READ",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_LEASE",
+  "CAP_CHECKPOINT_RESTORE",
+  "CAP_MKNOD",
   NULL,
 };
 
 /* Syscalls denied even when the engine brings its own seccomp profile. */
 static const char *const default_seccomp_deny[] = {
-  "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key",
-  "request_key", "kexec_load", "kexec_file_load", "init_module",
-  "finit_module", "delete_module", "open_by_handle_at", "name_to_handle_at",
-  "mount", "umount", "umount2", "pivot_root", "move_mount", "fsopen",
-  "fsconfig", "fsmount", "fspick", "open_tree", "mount_setattr", "setns",
-  "unshare", "io_uring_setup", "io_uring_enter", "io_uring_register",
-  "process_vm_readv", "process_vm_writev", "ptrace", "kcmp", "lookup_dcookie",
-  "quotactl", "swapon", "swapoff", "reboot", "syslog", "acct", "settimeofday",
-  "clock_settime", "adjtimex", "clock_adjtime", "vm86", "vm86old",
-  "iopl", "ioperm", "create_module", "get_kernel_syms", "query_module",
-  "nfsservctl", "uselib",
+  "bpf",
+  "perf_event_open",
+  "userfaultfd",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "name_to_handle_at",
+  "mount",
+  "umount",
+  "umount2",
+  "pivot_root",
+  "move_mount",
+  "fsopen",
+  "fsconfig",
+  "fsmount",
+  "fspick",
+  "open_tree",
+  "mount_setattr",
+  "setns",
+  "unshare",
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
+  "process_vm_readv",
+  "process_vm_writev",
+  "ptrace",
+  "kcmp",
+  "lookup_dcookie",
+  "quotactl",
+  "swapon",
+  "swapoff",
+  "reboot",
+  "syslog",
+  "acct",
+  "settimeofday",
+  "clock_settime",
+  "adjtimex",
+  "clock_adjtime",
+  "vm86",
+  "vm86old",
+  "iopl",
+  "ioperm",
+  "create_module",
+  "get_kernel_syms",
+  "query_module",
+  "nfsservctl",
+  "uselib",
   NULL,
 };
 
@@ -143,7 +226,7 @@ canonical_cap (const char *file, yaml_node_t *node, char **name,
       < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
   for (char *p = up; *p; p++)
-    *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
   if (cap_from_name (up, &v) < 0)
     return ab_yaml_error (err, file, node, "unknown capability `%s`", *name);
   free (*name);
@@ -375,10 +458,11 @@ static char *
 find_in_path (const char *name)
 {
   const char *path = getenv ("PATH");
-  cleanup_free char *copy = strdup (path && *path ? path
-                                                  : "/usr/local/sbin:/usr/local/"
-                                                    "bin:/usr/sbin:/usr/bin:/"
-                                                    "sbin:/bin");
+  cleanup_free char *copy
+      = strdup (path && *path ? path
+                              : "/usr/local/sbin:/usr/local/"
+                                "bin:/usr/sbin:/usr/bin:/"
+                                "sbin:/bin");
   char *save = NULL;
 
   if (copy == NULL)

@@ -21,8 +21,8 @@ struct ab_config
   char *state_dir; /* `state_dir:`, default /run/agentbox */
 
   /* hardening: */
-  char **sensitive_paths;  /* `hardening.sensitive_paths`, NULL-terminated;
-                              "~/x" means x under every home directory */
+  char **sensitive_paths;   /* `hardening.sensitive_paths`, NULL-terminated;
+                               "~/x" means x under every home directory */
   char **drop_capabilities; /* `hardening.drop_capabilities`: "CAP_X" */
   bool no_new_privileges;   /* `hardening.no_new_privileges`, default true */
   bool seccomp;             /* `hardening.seccomp`, default true */
@@ -35,8 +35,7 @@ struct ab_config
 /* Load PATH, or $AGENTBOX_CONFIG, or the default path when PATH is NULL.
  * A missing default file is not an error (defaults apply); a missing file
  * named by $AGENTBOX_CONFIG is. */
-int ab_config_load (const char *path, struct ab_config **out,
-                    ab_error_t *err);
+int ab_config_load (const char *path, struct ab_config **out, ab_error_t *err);
 /* Parse config text DATA (LEN bytes); NAME is used in errors. */
 int ab_config_parse (const char *name, const char *data, size_t len,
                      struct ab_config **out, ab_error_t *err);
@@ -46,8 +45,7 @@ void ab_config_free (struct ab_config *c);
 
 /* The delegate runtime as an absolute path: config's `runtime`, else runc
  * from PATH, else crun.  Error if none is found. */
-int ab_config_delegate (const struct ab_config *c, char **out,
-                        ab_error_t *err);
+int ab_config_delegate (const struct ab_config *c, char **out, ab_error_t *err);
 
 static inline void
 ab_config_freep (struct ab_config **c)

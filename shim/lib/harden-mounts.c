@@ -205,8 +205,11 @@ mask_mount (const char *dest, bool dir)
 
   if (m == NULL || opts == NULL
       || ab_json_set (m, "destination", ab_json_new_string (dest)) < 0
-      || ab_json_set (m, "type", ab_json_new_string (dir ? "tmpfs" : "bind")) < 0
-      || ab_json_set (m, "source", ab_json_new_string (dir ? "tmpfs" : "/dev/null")) < 0)
+      || ab_json_set (m, "type", ab_json_new_string (dir ? "tmpfs" : "bind"))
+             < 0
+      || ab_json_set (m, "source",
+                      ab_json_new_string (dir ? "tmpfs" : "/dev/null"))
+             < 0)
     {
       ab_json_free (m);
       ab_json_free (opts);
@@ -235,7 +238,8 @@ mounted_after (const struct ab_json *mounts, size_t i, const char *dest)
 {
   for (size_t j = i + 1; j < mounts->u.array.len; j++)
     {
-      const char *d = ab_json_get_string (mounts->u.array.items[j], "destination");
+      const char *d
+          = ab_json_get_string (mounts->u.array.items[j], "destination");
       if (d && strcmp (d, dest) == 0)
         return true;
     }
@@ -274,13 +278,12 @@ add_masks (struct ab_json *mounts, size_t i, const struct ab_mount *m,
       if (mask == NULL || ab_json_insert (mounts, i + 1 + added, mask) < 0)
         return ab_error_set (err, ENOMEM, "out of memory");
       added++;
-      ab_harden_report_add (rep, "mount %s: %s masked with %s (sensitive: %s)",
-                            m->destination, dest,
-                            S_ISDIR (st.st_mode) ? "an empty read-only tmpfs"
-                                                 : "/dev/null",
-                            sv->shown[k]);
+      ab_harden_report_add (
+          rep, "mount %s: %s masked with %s (sensitive: %s)", m->destination,
+          dest, S_ISDIR (st.st_mode) ? "an empty read-only tmpfs" : "/dev/null",
+          sv->shown[k]);
     }
-  return (int) added;
+  return (int)added;
 }
 
 int
@@ -325,16 +328,17 @@ ab_harden_mounts (struct ab_spec *s, const struct ab_config *cfg,
       /* Closed: a source we cannot see into is still matched lexically. */
       else if ((why = removal_reason (source, &sv)))
         {
-          ab_harden_report_add (rep, "mount %s -> %s: removed (sensitive: %s%s%s)",
-                                m.source, m.destination, why,
-                                strcmp (source, m.source) ? ", resolved to " : "",
-                                strcmp (source, m.source) ? source : "");
+          ab_harden_report_add (
+              rep, "mount %s -> %s: removed (sensitive: %s%s%s)", m.source,
+              m.destination, why,
+              strcmp (source, m.source) ? ", resolved to " : "",
+              strcmp (source, m.source) ? source : "");
           ab_spec_mount_remove (s, i);
         }
       else
         {
           r = add_masks (mounts, i, &m, source, &sv, rep, err);
-          i += 1 + (r > 0 ? (size_t) r : 0);
+          i += 1 + (r > 0 ? (size_t)r : 0);
         }
       free (m.options);
     }

@@ -15,15 +15,23 @@
 /* runc spec's defaults: kernel interfaces that leak host state or let a
  * process poke the hardware. */
 static const char *const masked_paths[] = {
-  "/proc/acpi",        "/proc/asound",      "/proc/kcore",
-  "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-  "/sys/firmware",     "/sys/devices/virtual/powercap", NULL,
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
+  NULL,
 };
 
 static const char *const readonly_paths[] = {
-  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-  NULL,
+  "/proc/bus",           "/proc/fs", "/proc/irq", "/proc/sys",
+  "/proc/sysrq-trigger", NULL,
 };
 
 /* Namespaces that must never be the host's.  Network belongs to the
@@ -79,8 +87,12 @@ ab_harden_process (struct ab_json *proc, const struct ab_config *cfg,
   for (char **cap = cfg->drop_capabilities; cap && *cap; cap++)
     {
       int n = ab_process_drop_cap (proc, *cap);
-      if (n > 0 && ab_harden_report_add (rep, "capability %s: dropped (%d "
-                                              "entries)", *cap, n) < 0)
+      if (n > 0
+          && ab_harden_report_add (rep,
+                                   "capability %s: dropped (%d "
+                                   "entries)",
+                                   *cap, n)
+                 < 0)
         return ab_error_set (err, ENOMEM, "out of memory");
     }
   /* Closed: setuid binaries and file capabilities cannot raise what the
@@ -144,9 +156,8 @@ harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
                                 type, path);
         }
       else
-        ab_harden_report_add (rep,
-                              "namespace %s: the host's replaced by a new one",
-                              type);
+        ab_harden_report_add (
+            rep, "namespace %s: the host's replaced by a new one", type);
       if (ab_spec_set_namespace (s, type, NULL, err) < 0)
         return -1;
     }
@@ -154,8 +165,8 @@ harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
 }
 
 int
-ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg,
-                const char *id, struct ab_harden_report *rep, ab_error_t *err)
+ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
+                struct ab_harden_report *rep, ab_error_t *err)
 {
   struct ab_json *proc = ab_spec_process (s);
 

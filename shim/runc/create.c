@@ -160,8 +160,8 @@ forward_signal (int sig)
 static int
 run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
 {
-  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM,
-                                   SIGUSR1, SIGUSR2, SIGWINCH, 0 };
+  static const int forwarded[]
+      = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
   cleanup_error ab_error_t rm_err = NULL;
   struct sigaction sa = { .sa_handler = forward_signal };
   char **argv = c->argv;
@@ -189,8 +189,7 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
     }
   while (waitpid (run_child, &status, 0) < 0)
     if (errno != EINTR)
-      return ab_error_errno (err, "container %s: wait for %s", id,
-                             c->delegate);
+      return ab_error_errno (err, "container %s: wait for %s", id, c->delegate);
   /* runc has deleted the container (or never made it): so goes ours. */
   if (ab_state_remove (c->cfg, id, &rm_err) < 0)
     ab_log_warning ("container %s: %s", id, rm_err->msg);

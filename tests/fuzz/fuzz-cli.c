@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   memcpy (buf, data, size);
   buf[size] = '\0';
-  argv[0] = (char *) "agentbox-runc";
+  argv[0] = (char *)"agentbox-runc";
   for (char *p = buf; p < buf + size && argc < 64; p += strlen (p) + 1)
     argv[argc++] = p;
   argv[argc] = NULL;

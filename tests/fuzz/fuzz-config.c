@@ -14,7 +14,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   struct ab_config *c = NULL;
   ab_error_t err = NULL;
 
-  if (ab_config_parse ("fuzz.yaml", (const char *) data, size, &c, &err) < 0)
+  if (ab_config_parse ("fuzz.yaml", (const char *)data, size, &c, &err) < 0)
     {
       if (err == NULL || err->msg == NULL || strncmp (err->msg, "fuzz.yaml", 9))
         abort (); /* every error names the file */

@@ -24,9 +24,9 @@ exercise (const struct ab_projconf *c)
   /* Merging twice must not fail on anything but memory. */
   if (ab_projconf_merge (m, c, &err) < 0 || ab_projconf_merge (m, c, &err) < 0)
     abort ();
-  (void) ab_projconf_proxy_allows (m, "a.example.com", 443, NULL);
-  (void) ab_projconf_proxy_allows (m, "example.com.", 80, NULL);
-  (void) ab_projconf_mode (m);
+  (void)ab_projconf_proxy_allows (m, "a.example.com", 443, NULL);
+  (void)ab_projconf_proxy_allows (m, "example.com.", 80, NULL);
+  (void)ab_projconf_mode (m);
   /* Patterns were compiled at load: building again cannot fail. */
   if (ab_projconf_hostexec (m, &h, &err) < 0)
     abort ();
@@ -47,7 +47,7 @@ canonical (const uint8_t *data, size_t size)
   for (size_t i = 0; i <= size && n < 16; i++)
     if (i == size || data[i] == '\n')
       {
-        words[n] = (const char *) data + start;
+        words[n] = (const char *)data + start;
         lens[n++] = i - start;
         start = i + 1;
       }
@@ -67,8 +67,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       struct ab_projconf *c = NULL;
       ab_error_t err = NULL;
 
-      if (ab_projconf_load_string ("fuzz.yaml", (const char *) data, size,
-                                 layers[i], &c, &err) < 0)
+      if (ab_projconf_load_string ("fuzz.yaml", (const char *)data, size,
+                                   layers[i], &c, &err)
+          < 0)
         {
           if (err == NULL || err->msg == NULL)
             abort (); /* a failure always says why */

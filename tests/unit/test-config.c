@@ -75,7 +75,8 @@ TEST (shipped_config_is_the_defaults)
   CHECK (ab_config_defaults (&d, &err) == 0);
   if (c == NULL || d == NULL)
     return;
-  CHECK (c->seccomp == d->seccomp && c->no_new_privileges == d->no_new_privileges);
+  CHECK (c->seccomp == d->seccomp
+         && c->no_new_privileges == d->no_new_privileges);
   for (size_t i = 0; d->sensitive_paths[i]; i++)
     CHECK_STR (c->sensitive_paths[i], d->sensitive_paths[i]);
   ab_config_free (c);
@@ -119,15 +120,19 @@ TEST (errors_name_the_place)
   snprintf (want, sizeof want, "%s:2:1: unknown key `runtim`", path);
   CHECK_CONTAINS (load ("state_dir: /x\nruntim: runc\n", &c), want);
   snprintf (want, sizeof want, "%s:2:23: unknown capability `CAP_NOPE`", path);
-  CHECK_CONTAINS (load ("hardening:\n  drop_capabilities: [CAP_NOPE]\n", &c), want);
+  CHECK_CONTAINS (load ("hardening:\n  drop_capabilities: [CAP_NOPE]\n", &c),
+                  want);
   snprintf (want, sizeof want, "%s:3:5: unknown syscall `not_a_syscall`", path);
-  CHECK_CONTAINS (load ("hardening:\n  seccomp_deny:\n  - not_a_syscall\n", &c), want);
+  CHECK_CONTAINS (load ("hardening:\n  seccomp_deny:\n  - not_a_syscall\n", &c),
+                  want);
   snprintf (want, sizeof want, "%s:1:22: expected true or false", path);
   CHECK_CONTAINS (load ("hardening: {seccomp: \"yes\"}\n", &c), want);
   snprintf (want, sizeof want, "%s:1:12: expected a mapping", path);
   CHECK_CONTAINS (load ("hardening: [1]\n", &c), want);
-  CHECK_CONTAINS (load ("hardening: {bogus: 1}\n", &c), "unknown key `hardening.bogus`");
-  CHECK_CONTAINS (load ("state_dir: relative\n", &c), "state_dir must be absolute");
+  CHECK_CONTAINS (load ("hardening: {bogus: 1}\n", &c),
+                  "unknown key `hardening.bogus`");
+  CHECK_CONTAINS (load ("state_dir: relative\n", &c),
+                  "state_dir must be absolute");
   CHECK_CONTAINS (load ("hardening:\n  sensitive_paths: [relative]\n", &c),
                   "neither absolute nor ~/");
   CHECK_CONTAINS (load ("runtime: [\n", &c), path);
@@ -168,7 +173,8 @@ TEST (delegate_lookup)
   c = NULL;
   CHECK (load ("runtime: docker\n", &c) == NULL);
   CHECK (ab_config_delegate (c, &d, &err) < 0);
-  CHECK_CONTAINS (err ? err->msg : NULL, "expected runc, crun or an absolute path");
+  CHECK_CONTAINS (err ? err->msg : NULL,
+                  "expected runc, crun or an absolute path");
   ab_config_free (c);
 }
 

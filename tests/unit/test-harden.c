@@ -113,8 +113,9 @@ spec_with_binds (const char *const *pairs)
                    "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\","
                    "\"source\":\"proc\"}");
   for (; *pairs; pairs += 2)
-    ab_buf_printf (&b, ",{\"destination\":\"%s\",\"type\":\"bind\",\"source\":"
-                       "\"%s\",\"options\":[\"rbind\"]}",
+    ab_buf_printf (&b,
+                   ",{\"destination\":\"%s\",\"type\":\"bind\",\"source\":"
+                   "\"%s\",\"options\":[\"rbind\"]}",
                    pairs[1], pairs[0]);
   ab_buf_puts (&b, "]}");
   return spec_from (b.data);
@@ -127,8 +128,15 @@ TEST (sensitive_mount_removed)
   struct ab_harden_report rep = { 0 };
 
   setenv ("HOME", home, 1);
-  const char *binds[] = { ssh, "/root/.ssh", "/run/docker.sock", "/var/run/docker.sock",
-                          "/", "/host", "/proc", "/hostproc", NULL };
+  const char *binds[] = { ssh,
+                          "/root/.ssh",
+                          "/run/docker.sock",
+                          "/var/run/docker.sock",
+                          "/",
+                          "/host",
+                          "/proc",
+                          "/hostproc",
+                          NULL };
   struct ab_spec *s = spec_with_binds (binds);
   CHECK (harden (s, c, &rep) == 0);
   CHECK_STR (destinations (s), "/proc");
@@ -198,12 +206,14 @@ TEST (capabilities_dropped_everywhere)
   struct ab_config *c = config ();
   struct ab_harden_report rep = { 0 };
   struct ab_spec *s = spec_from (
-      "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"capabilities\":"
+      "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+      "\"capabilities\":"
       "{\"bounding\":[\"CAP_SYS_ADMIN\",\"CAP_CHOWN\"],\"effective\":[\"CAP_"
       "SYS_ADMIN\",\"CAP_NET_RAW\"],\"inheritable\":[\"CAP_SYS_PTRACE\"],"
-      "\"permitted\":[\"CAP_BPF\",\"CAP_KILL\"],\"ambient\":[\"CAP_NET_ADMIN\"]}}}");
-  static const char *const sets[]
-      = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+      "\"permitted\":[\"CAP_BPF\",\"CAP_KILL\"],\"ambient\":[\"CAP_NET_ADMIN\"]"
+      "}}}");
+  static const char *const sets[] = { "bounding",  "effective", "inheritable",
+                                      "permitted", "ambient",   NULL };
 
   CHECK (harden (s, c, &rep) == 0);
   for (const char *const *set = sets; *set; set++)
@@ -221,8 +231,9 @@ TEST (no_new_privileges_and_paths)
 {
   struct ab_config *c = config ();
   struct ab_harden_report rep = { 0 };
-  struct ab_spec *s = spec_from ("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":"
-                                 "[\"sh\"],\"noNewPrivileges\":false}}");
+  struct ab_spec *s
+      = spec_from ("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":"
+                   "[\"sh\"],\"noNewPrivileges\":false}}");
 
   CHECK (harden (s, c, &rep) == 0);
   CHECK (ab_process_no_new_privileges (ab_spec_process (s)));
@@ -242,7 +253,8 @@ TEST (host_namespaces_replaced)
   struct ab_harden_report rep = { 0 };
   struct ab_spec *s = spec_from (
       "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"linux\":{"
-      "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"ipc\",\"path\":\"/proc/1/"
+      "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"ipc\",\"path\":\"/proc/"
+      "1/"
       "ns/ipc\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}]}}");
   const char *path = NULL;
 
@@ -266,7 +278,8 @@ TEST (seccomp_added_when_absent)
 {
   struct ab_config *c = config ();
   struct ab_harden_report rep = { 0 };
-  struct ab_spec *s = spec_from ("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]}}");
+  struct ab_spec *s = spec_from (
+      "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]}}");
   struct ab_json *sc, *calls;
 
   CHECK (harden (s, c, &rep) == 0);
@@ -281,7 +294,8 @@ TEST (seccomp_added_when_absent)
     {
       struct ab_json *r = calls->u.array.items[i];
       struct ab_json *names = ab_json_get (r, "names");
-      bool allow = strcmp (ab_json_get_string (r, "action"), "SCMP_ACT_ALLOW") == 0;
+      bool allow
+          = strcmp (ab_json_get_string (r, "action"), "SCMP_ACT_ALLOW") == 0;
       for (size_t j = 0; j < names->u.array.len; j++)
         {
           const char *n = ab_json_string (names->u.array.items[j]);
@@ -308,8 +322,10 @@ TEST (seccomp_tightened_when_present)
   struct ab_harden_report rep = { 0 };
   struct ab_spec *s = spec_from (
       "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"linux\":{"
-      "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-      "[\"unshare\",\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"bpf\"],"
+      "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
+      "\"names\":"
+      "[\"unshare\",\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":["
+      "\"bpf\"],"
       "\"action\":\"SCMP_ACT_LOG\"}],\"x-kept\":1}}}");
   cleanup_free char *out = NULL;
   cleanup_error ab_error_t err = NULL;
@@ -320,9 +336,14 @@ TEST (seccomp_tightened_when_present)
    * now empty, is gone; agentbox's block comes first; unknown keys kept. */
   CHECK_CONTAINS (out, "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}");
   CHECK (strstr (out, "SCMP_ACT_LOG") == NULL);
-  CHECK (strncmp (out, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"bpf\"", 60) == 0);
+  CHECK (strncmp (out,
+                  "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
+                  "\"names\":[\"bpf\"",
+                  60)
+         == 0);
   CHECK_CONTAINS (out, "\"x-kept\":1");
-  CHECK_CONTAINS (out, "\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38");
+  CHECK_CONTAINS (out,
+                  "\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38");
   CHECK (report_has (&rep, "denials added"));
   ab_harden_report_free (&rep);
   ab_spec_free (s);
@@ -339,7 +360,8 @@ TEST (idempotent)
   struct ab_spec *s = spec_with_binds (binds);
   cleanup_json struct ab_json *once = NULL;
 
-  ab_json_set (ab_spec_process (s), "noNewPrivileges", ab_json_new_bool (false));
+  ab_json_set (ab_spec_process (s), "noNewPrivileges",
+               ab_json_new_bool (false));
   CHECK (harden (s, c, &rep) == 0);
   CHECK (rep.len > 0);
   once = ab_json_copy (s->root);
@@ -360,8 +382,9 @@ TEST (exec_process_hardened)
   struct ab_harden_report rep = { 0 };
   cleanup_error ab_error_t err = NULL;
   cleanup_json struct ab_json *proc = NULL;
-  const char *j = "{\"args\":[\"sh\"],\"noNewPrivileges\":false,\"capabilities\":"
-                  "{\"effective\":[\"CAP_SYS_ADMIN\",\"CAP_CHOWN\"]}}";
+  const char *j
+      = "{\"args\":[\"sh\"],\"noNewPrivileges\":false,\"capabilities\":"
+        "{\"effective\":[\"CAP_SYS_ADMIN\",\"CAP_CHOWN\"]}}";
 
   CHECK (ab_json_parse (j, strlen (j), "p.json", &proc, &err) == 0);
   CHECK (ab_harden_process (proc, c, &rep, &err) == 0);
@@ -383,7 +406,8 @@ main (void)
   s = tpath ("home/.ssh");
   mkdir (h, 0755);
   mkdir (s, 0700);
-  cleanup_free char *key = tpath ("home/.ssh/id_rsa"), *netrc = tpath ("home/.netrc");
+  cleanup_free char *key = tpath ("home/.ssh/id_rsa"),
+                    *netrc = tpath ("home/.netrc");
   touch (key, "KEY");
   touch (netrc, "machine x");
   setenv ("HOME", h, 1);

@@ -83,8 +83,11 @@ TEST (log_json_line_shape)
   close (devnull);
   ab_log_close ();
   const char *got = read_all (path);
-  CHECK (strncmp (got, "{\"level\":\"error\",\"msg\":\"container c1: \\\"bad\\\"\","
-                       "\"time\":\"", 50) == 0);
+  CHECK (strncmp (got,
+                  "{\"level\":\"error\",\"msg\":\"container c1: \\\"bad\\\"\","
+                  "\"time\":\"",
+                  50)
+         == 0);
   CHECK (strstr (got, "not written") == NULL);
   CHECK (got[strlen (got) - 1] == '\n');
   unlink (path);

@@ -19,53 +19,53 @@ static const char *unit_skip_reason;
 
 #define TEST(name) static void name (void)
 
-#define CHECK(cond)                                                           \
-  do                                                                          \
-    {                                                                         \
-      if (!(cond))                                                            \
-        {                                                                     \
-          printf ("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-          unit_cur_failed++;                                                  \
-        }                                                                     \
-    }                                                                         \
+#define CHECK(cond)                                                            \
+  do                                                                           \
+    {                                                                          \
+      if (!(cond))                                                             \
+        {                                                                      \
+          printf ("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+          unit_cur_failed++;                                                   \
+        }                                                                      \
+    }                                                                          \
   while (0)
 
-#define CHECK_STR(a, b)                                                       \
-  do                                                                          \
-    {                                                                         \
-      const char *unit_a_ = (a), *unit_b_ = (b);                              \
-      if (unit_a_ == NULL || unit_b_ == NULL || strcmp (unit_a_, unit_b_))    \
-        {                                                                     \
-          printf ("# %s:%d: %s == %s\n#   got:      %s\n#   expected: %s\n",  \
-                  __FILE__, __LINE__, #a, #b, unit_a_ ? unit_a_ : "(null)",   \
-                  unit_b_ ? unit_b_ : "(null)");                              \
-          unit_cur_failed++;                                                  \
-        }                                                                     \
-    }                                                                         \
+#define CHECK_STR(a, b)                                                        \
+  do                                                                           \
+    {                                                                          \
+      const char *unit_a_ = (a), *unit_b_ = (b);                               \
+      if (unit_a_ == NULL || unit_b_ == NULL || strcmp (unit_a_, unit_b_))     \
+        {                                                                      \
+          printf ("# %s:%d: %s == %s\n#   got:      %s\n#   expected: %s\n",   \
+                  __FILE__, __LINE__, #a, #b, unit_a_ ? unit_a_ : "(null)",    \
+                  unit_b_ ? unit_b_ : "(null)");                               \
+          unit_cur_failed++;                                                   \
+        }                                                                      \
+    }                                                                          \
   while (0)
 
 /* Check that the string A contains B. */
-#define CHECK_CONTAINS(a, b)                                                  \
-  do                                                                          \
-    {                                                                         \
-      const char *unit_a_ = (a), *unit_b_ = (b);                              \
-      if (unit_a_ == NULL || strstr (unit_a_, unit_b_) == NULL)               \
-        {                                                                     \
-          printf ("# %s:%d: %s contains %s\n#   got: %s\n#   wanted in it: "  \
-                  "%s\n",                                                     \
-                  __FILE__, __LINE__, #a, #b, unit_a_ ? unit_a_ : "(null)",   \
-                  unit_b_);                                                   \
-          unit_cur_failed++;                                                  \
-        }                                                                     \
-    }                                                                         \
+#define CHECK_CONTAINS(a, b)                                                   \
+  do                                                                           \
+    {                                                                          \
+      const char *unit_a_ = (a), *unit_b_ = (b);                               \
+      if (unit_a_ == NULL || strstr (unit_a_, unit_b_) == NULL)                \
+        {                                                                      \
+          printf ("# %s:%d: %s contains %s\n#   got: %s\n#   wanted in it: "   \
+                  "%s\n",                                                      \
+                  __FILE__, __LINE__, #a, #b, unit_a_ ? unit_a_ : "(null)",    \
+                  unit_b_);                                                    \
+          unit_cur_failed++;                                                   \
+        }                                                                      \
+    }                                                                          \
   while (0)
 
-#define SKIP(why)                                                             \
-  do                                                                          \
-    {                                                                         \
-      unit_skip_reason = (why);                                               \
-      return;                                                                 \
-    }                                                                         \
+#define SKIP(why)                                                              \
+  do                                                                           \
+    {                                                                          \
+      unit_skip_reason = (why);                                                \
+      return;                                                                  \
+    }                                                                          \
   while (0)
 
 static inline void
