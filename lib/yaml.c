@@ -206,3 +206,26 @@ ab_yaml_expect_mapping (const char *file, yaml_node_t *node, ab_error_t *err)
                           ab_yaml_type_name (node));
   return 0;
 }
+
+int
+ab_yaml_mapping_each (const char *file, yaml_document_t *doc, yaml_node_t *map,
+                      ab_yaml_pair_fn fn, void *data, ab_error_t *err)
+{
+  if (ab_yaml_expect_mapping (file, map, err) < 0)
+    return -1;
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+       p < map->data.mapping.pairs.top; p++)
+    {
+      yaml_node_t *k = yaml_document_get_node (doc, p->key);
+      const char *key = ab_yaml_scalar (k);
+
+      if (key == NULL)
+        return ab_yaml_error (err, file, k, "expected a key, got %s",
+                              ab_yaml_type_name (k));
+      if (fn (file, doc, key, k, yaml_document_get_node (doc, p->value), data,
+              err)
+          < 0)
+        return -1;
+    }
+  return 0;
+}

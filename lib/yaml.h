@@ -35,6 +35,16 @@ int ab_yaml_get_long (const char *file, yaml_node_t *node, long *out,
 /* A sequence of scalars as a NULL-terminated heap vector. */
 int ab_yaml_get_strv (const char *file, yaml_document_t *doc, yaml_node_t *node,
                       char ***out, ab_error_t *err);
+/* Call FN for each key/value of the mapping MAP, in order.  A key that is
+ * not a scalar is an error; FN's errors stop the walk. */
+typedef int (*ab_yaml_pair_fn) (const char *file, yaml_document_t *doc,
+                                const char *key, yaml_node_t *key_node,
+                                yaml_node_t *value, void *data,
+                                ab_error_t *err);
+int ab_yaml_mapping_each (const char *file, yaml_document_t *doc,
+                          yaml_node_t *map, ab_yaml_pair_fn fn, void *data,
+                          ab_error_t *err);
+
 /* Is NODE YAML's null (an empty plain scalar, "~" or "null")? */
 bool ab_yaml_is_null (const yaml_node_t *node);
 /* Check NODE is a mapping. */

@@ -307,48 +307,30 @@ read_list (const char *file, yaml_document_t *doc, yaml_node_t *node,
 }
 
 static int
-load_hardening (struct ab_config *c, const char *file, yaml_document_t *doc,
-                yaml_node_t *map, ab_error_t *err)
+hardening_key (const char *file, yaml_document_t *doc, const char *key,
+               yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
 {
-  /* "hardening:" with everything under it commented out. */
-  if (ab_yaml_is_null (map))
-    return 0;
-  if (ab_yaml_expect_mapping (file, map, err) < 0)
-    return -1;
-  for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-       p < map->data.mapping.pairs.top; p++)
-    {
-      yaml_node_t *k = yaml_document_get_node (doc, p->key);
-      yaml_node_t *v = yaml_document_get_node (doc, p->value);
-      const char *key = ab_yaml_scalar (k);
-      int r;
+  struct ab_config *c = data;
 
-      if (key == NULL)
-        return ab_yaml_error (err, file, k, "expected a key");
-      if (strcmp (key, "sensitive_paths") == 0
-          || strcmp (key, "extra_sensitive_paths") == 0)
-        r = read_list (file, doc, v, check_paths, &c->sensitive_paths,
-                       key[0] == 'e', err);
-      else if (strcmp (key, "drop_capabilities") == 0)
-        r = read_list (file, doc, v, check_caps, &c->drop_capabilities, false,
-                       err);
-      else if (strcmp (key, "seccomp_deny") == 0)
-        r = read_list (file, doc, v, check_syscalls, &c->seccomp_deny, false,
-                       err);
-      else if (strcmp (key, "no_new_privileges") == 0)
-        r = ab_yaml_get_bool (file, v, &c->no_new_privileges, err);
-      else if (strcmp (key, "seccomp") == 0)
-        r = ab_yaml_get_bool (file, v, &c->seccomp, err);
-      else if (strcmp (key, "masked_paths") == 0)
-        r = ab_yaml_get_bool (file, v, &c->masked_paths, err);
-      else if (strcmp (key, "namespaces") == 0)
-        r = ab_yaml_get_bool (file, v, &c->isolate_namespaces, err);
-      else
-        return ab_yaml_error (err, file, k, "unknown key `hardening.%s`", key);
-      if (r < 0)
-        return -1;
-    }
-  return 0;
+  if (strcmp (key, "sensitive_paths") == 0
+      || strcmp (key, "extra_sensitive_paths") == 0)
+    return read_list (file, doc, v, check_paths, &c->sensitive_paths,
+                      key[0] == 'e', err);
+  if (strcmp (key, "drop_capabilities") == 0)
+    return read_list (file, doc, v, check_caps, &c->drop_capabilities, false,
+                      err);
+  if (strcmp (key, "seccomp_deny") == 0)
+    return read_list (file, doc, v, check_syscalls, &c->seccomp_deny, false,
+                      err);
+  if (strcmp (key, "no_new_privileges") == 0)
+    return ab_yaml_get_bool (file, v, &c->no_new_privileges, err);
+  if (strcmp (key, "seccomp") == 0)
+    return ab_yaml_get_bool (file, v, &c->seccomp, err);
+  if (strcmp (key, "masked_paths") == 0)
+    return ab_yaml_get_bool (file, v, &c->masked_paths, err);
+  if (strcmp (key, "namespaces") == 0)
+    return ab_yaml_get_bool (file, v, &c->isolate_namespaces, err);
+  return ab_yaml_error (err, file, k, "unknown key `hardening.%s`", key);
 }
 
 static int
@@ -364,6 +346,30 @@ set_string (const char *file, yaml_node_t *v, char **dst, ab_error_t *err)
 }
 
 static int
+top_key (const char *file, yaml_document_t *doc, const char *key,
+         yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
+{
+  struct ab_config *c = data;
+
+  if (strcmp (key, "runtime") == 0)
+    return set_string (file, v, &c->runtime, err);
+  if (strcmp (key, "state_dir") == 0)
+    {
+      if (set_string (file, v, &c->state_dir, err) < 0)
+        return -1;
+      if (c->state_dir[0] != '/')
+        return ab_yaml_error (err, file, v, "state_dir must be absolute");
+      return 0;
+    }
+  if (strcmp (key, "hardening") == 0)
+    /* "hardening:" with everything under it commented out is empty. */
+    return ab_yaml_is_null (v)
+               ? 0
+               : ab_yaml_mapping_each (file, doc, v, hardening_key, c, err);
+  return ab_yaml_error (err, file, k, "unknown key `%s`", key);
+}
+
+static int
 load_doc (struct ab_config *c, const char *file, yaml_document_t *doc,
           ab_error_t *err)
 {
@@ -371,34 +377,7 @@ load_doc (struct ab_config *c, const char *file, yaml_document_t *doc,
 
   if (root == NULL) /* an empty file: all defaults */
     return 0;
-  if (ab_yaml_expect_mapping (file, root, err) < 0)
-    return -1;
-  for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-       p < root->data.mapping.pairs.top; p++)
-    {
-      yaml_node_t *k = yaml_document_get_node (doc, p->key);
-      yaml_node_t *v = yaml_document_get_node (doc, p->value);
-      const char *key = ab_yaml_scalar (k);
-      int r;
-
-      if (key == NULL)
-        return ab_yaml_error (err, file, k, "expected a key");
-      if (strcmp (key, "runtime") == 0)
-        r = set_string (file, v, &c->runtime, err);
-      else if (strcmp (key, "state_dir") == 0)
-        {
-          r = set_string (file, v, &c->state_dir, err);
-          if (r == 0 && c->state_dir[0] != '/')
-            r = ab_yaml_error (err, file, v, "state_dir must be absolute");
-        }
-      else if (strcmp (key, "hardening") == 0)
-        r = load_hardening (c, file, doc, v, err);
-      else
-        return ab_yaml_error (err, file, k, "unknown key `%s`", key);
-      if (r < 0)
-        return -1;
-    }
-  return 0;
+  return ab_yaml_mapping_each (file, doc, root, top_key, c, err);
 }
 
 int
