@@ -89,14 +89,15 @@ ab_arena_alloc (struct ab_arena *a, size_t size)
     size = align;
   if (b == NULL || b->size - b->used < size)
     {
-      size_t bs = size > 65536 ? size : (b && b->size < 65536 ? b->size * 2 : 65536);
+      size_t bs
+          = size > 65536 ? size : (b && b->size < 65536 ? b->size * 2 : 65536);
       struct block *nb = block_new (bs);
       if (nb == NULL)
         return NULL;
       nb->next = a->head;
       a->head = b = nb;
     }
-  p = (char *) b->data + b->used;
+  p = (char *)b->data + b->used;
   b->used += size;
   memset (p, 0, size);
   return p;

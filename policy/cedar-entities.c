@@ -30,10 +30,10 @@ uid_hash (const struct ab_cedar_uid *u)
   size_t h = 1469598103934665603ULL;
 
   for (const char *p = u->type; *p; p++)
-    h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
   h = (h ^ 0xFF) * 1099511628211ULL;
   for (const char *p = u->id; *p; p++)
-    h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
   return h;
 }
 
@@ -180,7 +180,7 @@ ab_cedar_entities_add (struct ab_cedar_entities *e,
     }
   /* Values are not copied: callers build them in this store's arena or
    * keep them alive as long as the store. */
-  x->attrs = (struct ab_cv *) (attrs ? attrs : &empty);
+  x->attrs = (struct ab_cv *)(attrs ? attrs : &empty);
   x->parents = ab_arena_alloc (e->arena, (n_parents + 1) * sizeof *x->parents);
   if (x->parents == NULL)
     return ab_error_set (err, ENOMEM, "entities: out of memory");
@@ -197,11 +197,12 @@ static int
 uid_from_json (struct ab_arena *a, const struct ab_json *j,
                struct ab_cedar_uid *out, ab_error_t *err)
 {
-  const char *t = ab_json_get_string (j, "type"), *id = ab_json_get_string (j, "id");
+  const char *t = ab_json_get_string (j, "type"),
+             *id = ab_json_get_string (j, "id");
 
   if (t == NULL || id == NULL)
-    return ab_error_set (err, EINVAL,
-                         "entity uid: expected {\"type\": string, \"id\": string}");
+    return ab_error_set (
+        err, EINVAL, "entity uid: expected {\"type\": string, \"id\": string}");
   out->type = ab_arena_strdup (a, t);
   out->id = ab_arena_strndup (a, id, ab_json_get (j, "id")->u.string.len);
   return 0;
@@ -238,9 +239,11 @@ ab_cv_from_json (struct ab_arena *a, const struct ab_json *j,
       return 0;
     case AB_JSON_ARRAY:
       v->type = AB_CV_SET;
-      v->u.set.items = ab_arena_alloc (a, (j->u.array.len + 1) * sizeof (void *));
+      v->u.set.items
+          = ab_arena_alloc (a, (j->u.array.len + 1) * sizeof (void *));
       for (size_t i = 0; i < j->u.array.len; i++)
-        if (ab_cv_from_json (a, j->u.array.items[i], &v->u.set.items[i], err) < 0)
+        if (ab_cv_from_json (a, j->u.array.items[i], &v->u.set.items[i], err)
+            < 0)
           return -1;
       v->u.set.len = j->u.array.len;
       return 0;
@@ -257,7 +260,8 @@ ab_cv_from_json (struct ab_arena *a, const struct ab_json *j,
   if (j->u.object.len == 1 && strcmp (j->u.object.keys[0], "__extn") == 0)
     {
       const struct ab_json *x = j->u.object.values[0];
-      const char *fn = ab_json_get_string (x, "fn"), *arg = ab_json_get_string (x, "arg");
+      const char *fn = ab_json_get_string (x, "fn"),
+                 *arg = ab_json_get_string (x, "arg");
       v->type = AB_CV_IP;
       if (fn == NULL || strcmp (fn, "ip") != 0 || arg == NULL)
         return ab_error_set (err, EINVAL, "value: unsupported extension `%s`",
@@ -267,11 +271,14 @@ ab_cv_from_json (struct ab_arena *a, const struct ab_json *j,
       return 0;
     }
   v->type = AB_CV_RECORD;
-  v->u.rec.entries = ab_arena_alloc (a, (j->u.object.len + 1) * sizeof *v->u.rec.entries);
+  v->u.rec.entries
+      = ab_arena_alloc (a, (j->u.object.len + 1) * sizeof *v->u.rec.entries);
   for (size_t i = 0; i < j->u.object.len; i++)
     {
       v->u.rec.entries[i].key = ab_arena_strdup (a, j->u.object.keys[i]);
-      if (ab_cv_from_json (a, j->u.object.values[i], &v->u.rec.entries[i].val, err) < 0)
+      if (ab_cv_from_json (a, j->u.object.values[i], &v->u.rec.entries[i].val,
+                           err)
+          < 0)
         return -1;
     }
   v->u.rec.len = j->u.object.len;
@@ -298,14 +305,19 @@ ab_cedar_entities_from_json (struct ab_cedar_entities *e,
       if (attrs && ab_cv_from_json (e->arena, attrs, &av, err) < 0)
         return ab_error_wrap (err, "entities[%zu].attrs", i);
       if (av && av->type != AB_CV_RECORD)
-        return ab_error_set (err, EINVAL, "entities[%zu].attrs: expected an object", i);
+        return ab_error_set (err, EINVAL,
+                             "entities[%zu].attrs: expected an object", i);
       if (parents)
         {
           if (!ab_json_is (parents, AB_JSON_ARRAY))
-            return ab_error_set (err, EINVAL, "entities[%zu].parents: expected an array", i);
-          ps = ab_arena_alloc (e->arena, (parents->u.array.len + 1) * sizeof *ps);
+            return ab_error_set (err, EINVAL,
+                                 "entities[%zu].parents: expected an array", i);
+          ps = ab_arena_alloc (e->arena,
+                               (parents->u.array.len + 1) * sizeof *ps);
           for (np = 0; np < parents->u.array.len; np++)
-            if (uid_from_json (e->arena, parents->u.array.items[np], &ps[np], err) < 0)
+            if (uid_from_json (e->arena, parents->u.array.items[np], &ps[np],
+                               err)
+                < 0)
               return ab_error_wrap (err, "entities[%zu].parents[%zu]", i, np);
         }
       if (ab_cedar_entities_add (e, &uid, av, ps, np, err) < 0)
@@ -323,18 +335,23 @@ ab_cedar_request_from_json (struct ab_cedar_entities *e,
   struct ab_cv *cv = NULL;
 
   memset (out, 0, sizeof *out);
-  if (uid_from_json (e->arena, ab_json_get (j, "principal"), &out->principal, err) < 0)
+  if (uid_from_json (e->arena, ab_json_get (j, "principal"), &out->principal,
+                     err)
+      < 0)
     return ab_error_wrap (err, "request.principal");
-  if (uid_from_json (e->arena, ab_json_get (j, "action"), &out->action, err) < 0)
+  if (uid_from_json (e->arena, ab_json_get (j, "action"), &out->action, err)
+      < 0)
     return ab_error_wrap (err, "request.action");
-  if (uid_from_json (e->arena, ab_json_get (j, "resource"), &out->resource, err) < 0)
+  if (uid_from_json (e->arena, ab_json_get (j, "resource"), &out->resource, err)
+      < 0)
     return ab_error_wrap (err, "request.resource");
   if (ctx)
     {
       if (ab_cv_from_json (e->arena, ctx, &cv, err) < 0)
         return ab_error_wrap (err, "request.context");
       if (cv->type != AB_CV_RECORD)
-        return ab_error_set (err, EINVAL, "request.context: expected an object");
+        return ab_error_set (err, EINVAL,
+                             "request.context: expected an object");
       out->context = cv;
     }
   return 0;

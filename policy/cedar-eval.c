@@ -22,13 +22,13 @@ struct ectx
 static const char *
 type_name (enum ab_cv_type t)
 {
-  static const char *const n[] = { "bool",   "long", "string", "entity",
-                                   "set",    "record", "ipaddr" };
+  static const char *const n[]
+      = { "bool", "long", "string", "entity", "set", "record", "ipaddr" };
   return n[t];
 }
 
-static struct ab_cv *
-fail (struct ectx *c, const struct ab_cedar_expr *at, const char *fmt, ...)
+static struct ab_cv *fail (struct ectx *c, const struct ab_cedar_expr *at,
+                           const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static struct ab_cv *
@@ -162,7 +162,7 @@ ab_cedar_parse_ip (const char *s, struct ab_cedar_ip *out)
 {
   char addr[64];
   const char *slash = strchr (s, '/');
-  size_t n = slash ? (size_t) (slash - s) : strlen (s);
+  size_t n = slash ? (size_t)(slash - s) : strlen (s);
   unsigned long prefix;
 
   memset (out, 0, sizeof *out);
@@ -176,7 +176,8 @@ ab_cedar_parse_ip (const char *s, struct ab_cedar_ip *out)
     return false;
   if (!out->v6)
     for (const char *p = addr; *p; p++)
-      if (*p == '0' && (p == addr || p[-1] == '.') && p[1] >= '0' && p[1] <= '9')
+      if (*p == '0' && (p == addr || p[-1] == '.') && p[1] >= '0'
+          && p[1] <= '9')
         return false;
   if (inet_pton (out->v6 ? AF_INET6 : AF_INET, addr, out->addr) != 1)
     return false;
@@ -193,7 +194,7 @@ ab_cedar_parse_ip (const char *s, struct ab_cedar_ip *out)
       if (errno || *end || prefix > (out->v6 ? 128u : 32u))
         return false;
     }
-  out->prefix = (uint8_t) prefix;
+  out->prefix = (uint8_t)prefix;
   return true;
 }
 
@@ -207,7 +208,7 @@ prefix_equal (const uint8_t *a, const uint8_t *b, unsigned bits)
     return false;
   if (rest == 0)
     return true;
-  uint8_t mask = (uint8_t) (0xFF << (8 - rest));
+  uint8_t mask = (uint8_t)(0xFF << (8 - rest));
   return (a[full] & mask) == (b[full] & mask);
 }
 
@@ -240,7 +241,7 @@ ip_multicast (const struct ab_cedar_ip *ip)
 static bool
 like_match (const int *pat, size_t plen, const char *s, size_t slen)
 {
-  size_t p = 0, i = 0, star_p = (size_t) -1, star_i = 0;
+  size_t p = 0, i = 0, star_p = (size_t)-1, star_i = 0;
 
   while (i < slen)
     {
@@ -249,12 +250,12 @@ like_match (const int *pat, size_t plen, const char *s, size_t slen)
           star_p = p++;
           star_i = i;
         }
-      else if (p < plen && pat[p] == (unsigned char) s[i])
+      else if (p < plen && pat[p] == (unsigned char)s[i])
         {
           p++;
           i++;
         }
-      else if (star_p != (size_t) -1)
+      else if (star_p != (size_t)-1)
         {
           p = star_p + 1;
           i = ++star_i;
@@ -311,8 +312,8 @@ eval_in (struct ectx *c, const struct ab_cedar_expr *e)
 static struct ab_cv *
 eval_arith (struct ectx *c, const struct ab_cedar_expr *e)
 {
-  static const char *const ops[] = { [EK_ADD] = "+", [EK_SUB] = "-",
-                                     [EK_MUL] = "*" };
+  static const char *const ops[]
+      = { [EK_ADD] = "+", [EK_SUB] = "-", [EK_MUL] = "*" };
   struct ab_cv *a = eval_typed (c, e->a, AB_CV_LONG, ops[e->kind]), *b;
   int64_t r;
   bool over;
@@ -385,7 +386,7 @@ eval_attr (struct ectx *c, const struct ab_cedar_expr *e)
   if ((r = record_get (rec, e->name)) == NULL)
     return fail (c, e, "%s does not have the attribute `%s`",
                  v->type == AB_CV_ENTITY ? "entity" : "record", e->name);
-  return (struct ab_cv *) r;
+  return (struct ab_cv *)r;
 }
 
 static struct ab_cv *
@@ -414,14 +415,16 @@ eval_method (struct ectx *c, const struct ab_cedar_expr *e)
     {
     case M_CONTAINS:
       if (recv->type != AB_CV_SET)
-        return fail (c, e, "contains: expected set, got %s", type_name (recv->type));
+        return fail (c, e, "contains: expected set, got %s",
+                     type_name (recv->type));
       return bool_value (c, set_has (recv, arg));
     case M_CONTAINS_ALL:
     case M_CONTAINS_ANY:
       if (recv->type != AB_CV_SET || arg->type != AB_CV_SET)
-        return fail (c, e, "%s: expected set, got %s",
-                     e->method == M_CONTAINS_ALL ? "containsAll" : "containsAny",
-                     type_name (recv->type != AB_CV_SET ? recv->type : arg->type));
+        return fail (
+            c, e, "%s: expected set, got %s",
+            e->method == M_CONTAINS_ALL ? "containsAll" : "containsAny",
+            type_name (recv->type != AB_CV_SET ? recv->type : arg->type));
       if (e->method == M_CONTAINS_ALL)
         {
           r = true;
@@ -472,7 +475,8 @@ eval_collection (struct ectx *c, const struct ab_cedar_expr *e)
           return NULL;
       return v;
     }
-  v->u.rec.entries = ab_arena_alloc (c->arena, (e->n + 1) * sizeof *v->u.rec.entries);
+  v->u.rec.entries
+      = ab_arena_alloc (c->arena, (e->n + 1) * sizeof *v->u.rec.entries);
   if (v->u.rec.entries == NULL)
     return fail (c, e, "out of memory");
   for (size_t i = 0; i < e->n; i++)
@@ -544,8 +548,8 @@ eval (struct ectx *c, const struct ab_cedar_expr *e)
     case EK_LIKE:
       if ((a = eval_typed (c, e->a, AB_CV_STRING, "`like`")) == NULL)
         return NULL;
-      return bool_value (c, like_match (e->pattern, e->plen, a->u.s.ptr,
-                                        a->u.s.len));
+      return bool_value (
+          c, like_match (e->pattern, e->plen, a->u.s.ptr, a->u.s.len));
     case EK_IS:
       if ((a = eval_typed (c, e->a, AB_CV_ENTITY, "`is`")) == NULL)
         return NULL;
@@ -693,8 +697,8 @@ ab_cedar_authorize (const struct ab_cedar_set *s,
   memset (out, 0, sizeof *out);
   out->errors = calloc (s->len + 1, sizeof *out->errors);
   out->error_msgs = calloc (s->len + 1, sizeof *out->error_msgs);
-  if (arena == NULL || permits == NULL || forbids == NULL
-      || out->errors == NULL || out->error_msgs == NULL)
+  if (arena == NULL || permits == NULL || forbids == NULL || out->errors == NULL
+      || out->error_msgs == NULL)
     {
       ab_arena_free (arena);
       free (permits);

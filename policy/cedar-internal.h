@@ -62,14 +62,14 @@ struct ab_cedar_expr
   enum ab_cedar_ek kind;
   struct ab_cedar_loc loc;
   struct ab_cedar_expr *a, *b, *c;
-  const char *name;         /* ATTR, HAS: attribute; IS: type */
-  struct ab_cv *lit;        /* LIT */
-  int var;                  /* VAR */
-  int method;               /* METHOD */
+  const char *name;             /* ATTR, HAS: attribute; IS: type */
+  struct ab_cv *lit;            /* LIT */
+  int var;                      /* VAR */
+  int method;                   /* METHOD */
   struct ab_cedar_expr **items; /* SET, RECORD values, METHOD args */
-  const char **keys;        /* RECORD */
+  const char **keys;            /* RECORD */
   size_t n;
-  int *pattern;             /* LIKE */
+  int *pattern; /* LIKE */
   size_t plen;
 };
 

@@ -84,8 +84,8 @@ struct parser
 
 /* ---- errors ---- */
 
-static int
-error_at (struct parser *ps, unsigned line, unsigned col, const char *fmt, ...)
+static int error_at (struct parser *ps, unsigned line, unsigned col,
+                     const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static int
@@ -108,7 +108,7 @@ error_at (struct parser *ps, unsigned line, unsigned col, const char *fmt, ...)
   for (le = ls; le < ps->end && *le != '\n'; le++)
     ;
   ab_buf_printf (&b, "%s:%u:%u: %s\n  %.*s\n  ", ps->file, line, col,
-                 msg ? msg : "?", (int) (le - ls), ls);
+                 msg ? msg : "?", (int)(le - ls), ls);
   for (unsigned c = 1; c < col; c++)
     ab_buf_puts (&b, ls + c - 1 < le && ls[c - 1] == '\t' ? "\t" : " ");
   ab_buf_puts (&b, "^");
@@ -117,21 +117,23 @@ error_at (struct parser *ps, unsigned line, unsigned col, const char *fmt, ...)
   return -1;
 }
 
-#define error_tok(ps, ...) error_at (ps, (ps)->tok.line, (ps)->tok.col, __VA_ARGS__)
+#define error_tok(ps, ...)                                                     \
+  error_at (ps, (ps)->tok.line, (ps)->tok.col, __VA_ARGS__)
 
 static const char *
 tok_name (enum tok t)
 {
   static const char *const names[] = {
     [T_EOF] = "end of input", [T_IDENT] = "identifier", [T_STR] = "string",
-    [T_INT] = "integer", [T_LPAREN] = "`(`", [T_RPAREN] = "`)`",
-    [T_LBRACK] = "`[`", [T_RBRACK] = "`]`", [T_LBRACE] = "`{`",
-    [T_RBRACE] = "`}`", [T_COMMA] = "`,`", [T_SEMI] = "`;`",
-    [T_COLON] = "`:`", [T_PATHSEP] = "`::`", [T_DOT] = "`.`",
-    [T_EQ] = "`==`", [T_NE] = "`!=`", [T_LT] = "`<`", [T_LE] = "`<=`",
-    [T_GT] = "`>`", [T_GE] = "`>=`", [T_AND] = "`&&`", [T_OR] = "`||`",
-    [T_NOT] = "`!`", [T_MINUS] = "`-`", [T_PLUS] = "`+`", [T_STAR] = "`*`",
-    [T_AT] = "`@`", [T_QUESTION] = "`?`", [T_ASSIGN] = "`=`",
+    [T_INT] = "integer",      [T_LPAREN] = "`(`",       [T_RPAREN] = "`)`",
+    [T_LBRACK] = "`[`",       [T_RBRACK] = "`]`",       [T_LBRACE] = "`{`",
+    [T_RBRACE] = "`}`",       [T_COMMA] = "`,`",        [T_SEMI] = "`;`",
+    [T_COLON] = "`:`",        [T_PATHSEP] = "`::`",     [T_DOT] = "`.`",
+    [T_EQ] = "`==`",          [T_NE] = "`!=`",          [T_LT] = "`<`",
+    [T_LE] = "`<=`",          [T_GT] = "`>`",           [T_GE] = "`>=`",
+    [T_AND] = "`&&`",         [T_OR] = "`||`",          [T_NOT] = "`!`",
+    [T_MINUS] = "`-`",        [T_PLUS] = "`+`",         [T_STAR] = "`*`",
+    [T_AT] = "`@`",           [T_QUESTION] = "`?`",     [T_ASSIGN] = "`=`",
   };
   return names[t];
 }
@@ -146,7 +148,7 @@ lex (struct parser *ps)
 
   for (;;)
     {
-      while (p < ps->end && isspace ((unsigned char) *p))
+      while (p < ps->end && isspace ((unsigned char)*p))
         {
           if (*p == '\n')
             {
@@ -165,7 +167,7 @@ lex (struct parser *ps)
     }
   t->start = p;
   t->line = ps->line;
-  t->col = (unsigned) (p - ps->line_start) + 1;
+  t->col = (unsigned)(p - ps->line_start) + 1;
   if (p >= ps->end)
     {
       t->t = T_EOF;
@@ -173,15 +175,15 @@ lex (struct parser *ps)
       ps->p = p;
       return 0;
     }
-  if (isalpha ((unsigned char) *p) || *p == '_')
+  if (isalpha ((unsigned char)*p) || *p == '_')
     {
-      while (p < ps->end && (isalnum ((unsigned char) *p) || *p == '_'))
+      while (p < ps->end && (isalnum ((unsigned char)*p) || *p == '_'))
         p++;
       t->t = T_IDENT;
     }
-  else if (isdigit ((unsigned char) *p))
+  else if (isdigit ((unsigned char)*p))
     {
-      while (p < ps->end && isdigit ((unsigned char) *p))
+      while (p < ps->end && isdigit ((unsigned char)*p))
         p++;
       t->t = T_INT;
     }
@@ -209,29 +211,30 @@ lex (struct parser *ps)
         const char *s;
         enum tok t;
       } ops[] = {
-        { "::", T_PATHSEP }, { "==", T_EQ }, { "!=", T_NE }, { "<=", T_LE },
-        { ">=", T_GE },      { "&&", T_AND }, { "||", T_OR }, { "(", T_LPAREN },
-        { ")", T_RPAREN },   { "[", T_LBRACK }, { "]", T_RBRACK },
-        { "{", T_LBRACE },   { "}", T_RBRACE }, { ",", T_COMMA },
-        { ";", T_SEMI },     { ":", T_COLON }, { ".", T_DOT }, { "<", T_LT },
-        { ">", T_GT },       { "!", T_NOT },   { "-", T_MINUS },
-        { "+", T_PLUS },     { "*", T_STAR },  { "@", T_AT },
+        { "::", T_PATHSEP }, { "==", T_EQ },    { "!=", T_NE },
+        { "<=", T_LE },      { ">=", T_GE },    { "&&", T_AND },
+        { "||", T_OR },      { "(", T_LPAREN }, { ")", T_RPAREN },
+        { "[", T_LBRACK },   { "]", T_RBRACK }, { "{", T_LBRACE },
+        { "}", T_RBRACE },   { ",", T_COMMA },  { ";", T_SEMI },
+        { ":", T_COLON },    { ".", T_DOT },    { "<", T_LT },
+        { ">", T_GT },       { "!", T_NOT },    { "-", T_MINUS },
+        { "+", T_PLUS },     { "*", T_STAR },   { "@", T_AT },
         { "?", T_QUESTION }, { "=", T_ASSIGN },
       };
       size_t i;
       for (i = 0; i < sizeof ops / sizeof *ops; i++)
         {
           size_t n = strlen (ops[i].s);
-          if ((size_t) (ps->end - p) >= n && memcmp (p, ops[i].s, n) == 0)
+          if ((size_t)(ps->end - p) >= n && memcmp (p, ops[i].s, n) == 0)
             break;
         }
       if (i == sizeof ops / sizeof *ops)
         return error_at (ps, t->line, t->col, "unexpected character `%c`",
-                         isprint ((unsigned char) *p) ? *p : '?');
+                         isprint ((unsigned char)*p) ? *p : '?');
       t->t = ops[i].t;
       p += strlen (ops[i].s);
     }
-  t->len = (size_t) (p - t->start);
+  t->len = (size_t)(p - t->start);
   ps->p = p;
   return 0;
 }
@@ -248,8 +251,7 @@ expect (struct parser *ps, enum tok t, const char *what)
 {
   if (ps->tok.t != t)
     return error_tok (ps, "expected %s%s%s, got %s", tok_name (t),
-                      what ? " " : "", what ? what : "",
-                      tok_name (ps->tok.t));
+                      what ? " " : "", what ? what : "", tok_name (ps->tok.t));
   return lex (ps);
 }
 
@@ -257,8 +259,8 @@ static int
 expect_kw (struct parser *ps, const char *kw)
 {
   if (!is_kw (&ps->tok, kw))
-    return error_tok (ps, "expected `%s`, got `%.*s`", kw,
-                      (int) ps->tok.len, ps->tok.start);
+    return error_tok (ps, "expected `%s`, got `%.*s`", kw, (int)ps->tok.len,
+                      ps->tok.start);
   return lex (ps);
 }
 
@@ -283,19 +285,16 @@ put_utf8 (struct ab_buf *b, unsigned long cp)
   size_t n;
 
   if (cp < 0x80)
-    u[0] = (char) cp, n = 1;
+    u[0] = (char)cp, n = 1;
   else if (cp < 0x800)
-    u[0] = (char) (0xC0 | (cp >> 6)), u[1] = (char) (0x80 | (cp & 0x3F)),
-    n = 2;
+    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
   else if (cp < 0x10000)
-    u[0] = (char) (0xE0 | (cp >> 12)),
-    u[1] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-    u[2] = (char) (0x80 | (cp & 0x3F)), n = 3;
+    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+    u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
   else
-    u[0] = (char) (0xF0 | (cp >> 18)),
-    u[1] = (char) (0x80 | ((cp >> 12) & 0x3F)),
-    u[2] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-    u[3] = (char) (0x80 | (cp & 0x3F)), n = 4;
+    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)),
+    n = 4;
   return ab_buf_append (b, u, n);
 }
 
@@ -335,13 +334,27 @@ decode_string (struct parser *ps, const struct token *t, char **out,
           s += 2;
           switch (c)
             {
-            case 'n': ab_buf_puts (&b, "\n"); break;
-            case 'r': ab_buf_puts (&b, "\r"); break;
-            case 't': ab_buf_puts (&b, "\t"); break;
-            case '\\': ab_buf_puts (&b, "\\"); break;
-            case '0': ab_buf_append (&b, "", 1); break;
-            case '\'': ab_buf_puts (&b, "'"); break;
-            case '"': ab_buf_puts (&b, "\""); break;
+            case 'n':
+              ab_buf_puts (&b, "\n");
+              break;
+            case 'r':
+              ab_buf_puts (&b, "\r");
+              break;
+            case 't':
+              ab_buf_puts (&b, "\t");
+              break;
+            case '\\':
+              ab_buf_puts (&b, "\\");
+              break;
+            case '0':
+              ab_buf_append (&b, "", 1);
+              break;
+            case '\'':
+              ab_buf_puts (&b, "'");
+              break;
+            case '"':
+              ab_buf_puts (&b, "\"");
+              break;
             case '*':
               if (pat)
                 {
@@ -357,7 +370,7 @@ decode_string (struct parser *ps, const struct token *t, char **out,
                   if (h1 < 0 || h2 < 0 || h1 > 7)
                     return error_at (ps, t->line, t->col,
                                      "invalid \\x escape in string");
-                  char ch = (char) (h1 * 16 + h2);
+                  char ch = (char)(h1 * 16 + h2);
                   ab_buf_append (&b, &ch, 1);
                   s += 2;
                   break;
@@ -373,7 +386,7 @@ decode_string (struct parser *ps, const struct token *t, char **out,
                       int h = hex (*s);
                       if (h < 0)
                         break;
-                      cp = cp * 16 + (unsigned long) h;
+                      cp = cp * 16 + (unsigned long)h;
                     }
                   if (s >= e || *s != '}' || nd == 0 || nd > 6 || cp > 0x10FFFF
                       || (cp >= 0xD800 && cp <= 0xDFFF))
@@ -395,7 +408,7 @@ decode_string (struct parser *ps, const struct token *t, char **out,
             pv[np++] = AB_LIKE_STAR;
           else
             for (size_t i = before; i < b.len; i++)
-              pv[np++] = (unsigned char) b.data[i];
+              pv[np++] = (unsigned char)b.data[i];
         }
     }
   if (out)
@@ -519,6 +532,20 @@ parse_entity_in (struct parser *ps, struct ab_cedar_uid *uid,
   return 0;
 }
 
+/* A type name (for `is`): a path not followed by ::"id". */
+static int
+parse_type (struct parser *ps, char **type)
+{
+  struct token at = ps->tok;
+  char *id = NULL;
+  int r = parse_path (ps, type, &id, false);
+
+  if (r == 1)
+    return error_at (ps, at.line, at.col,
+                     "expected a type name after `is`, got an entity");
+  return r;
+}
+
 static int
 parse_entity (struct parser *ps, struct ab_cedar_uid *uid)
 {
@@ -598,7 +625,8 @@ parse_record (struct parser *ps, const struct token *at)
       if (e->n == cap)
         {
           size_t nc = cap ? cap * 2 : 4;
-          struct ab_cedar_expr **ni = ab_arena_alloc (ps->arena, nc * sizeof *ni);
+          struct ab_cedar_expr **ni
+              = ab_arena_alloc (ps->arena, nc * sizeof *ni);
           const char **nk = ab_arena_alloc (ps->arena, nc * sizeof *nk);
           if (ni == NULL || nk == NULL)
             {
@@ -651,23 +679,23 @@ parse_int (struct parser *ps, bool neg)
 
   for (size_t i = 0; i < at.len; i++)
     {
-      unsigned d = (unsigned) (at.start[i] - '0');
+      unsigned d = (unsigned)(at.start[i] - '0');
       if (v > (limit - d) / 10)
         {
           error_tok (ps, "integer literal `%s%.*s` does not fit in 64 bits",
-                     neg ? "-" : "", (int) at.len, at.start);
+                     neg ? "-" : "", (int)at.len, at.start);
           return NULL;
         }
       v = v * 10 + d;
     }
   if ((e = literal (ps, &at, AB_CV_LONG)) == NULL || lex (ps) < 0)
     return NULL;
-  e->lit->u.l = neg ? (int64_t) (0 - v) : (int64_t) v;
+  e->lit->u.l = neg ? (int64_t)(0 - v) : (int64_t)v;
   return e;
 }
 
-static const char *const vars[] = { "principal", "action", "resource",
-                                    "context", NULL };
+static const char *const vars[]
+    = { "principal", "action", "resource", "context", NULL };
 
 static struct ab_cedar_expr *
 parse_primary (struct parser *ps)
@@ -681,7 +709,7 @@ parse_primary (struct parser *ps)
       return parse_int (ps, false);
     case T_STR:
       if ((e = literal (ps, &at, AB_CV_STRING)) == NULL
-          || decode_string (ps, &at, (char **) &e->lit->u.s.ptr,
+          || decode_string (ps, &at, (char **)&e->lit->u.s.ptr,
                             &e->lit->u.s.len, NULL, NULL)
                  < 0
           || lex (ps) < 0)
@@ -728,7 +756,7 @@ parse_primary (struct parser *ps)
       || is_kw (&at, "in") || is_kw (&at, "has") || is_kw (&at, "like")
       || is_kw (&at, "is"))
     {
-      error_tok (ps, "unexpected keyword `%.*s`", (int) at.len, at.start);
+      error_tok (ps, "unexpected keyword `%.*s`", (int)at.len, at.start);
       return NULL;
     }
   /* An entity reference Path::"id", or a function call name(...). */
@@ -774,9 +802,9 @@ static const struct
   int method;
   int nargs;
 } methods[] = {
-  { "contains", M_CONTAINS, 1 },     { "containsAll", M_CONTAINS_ALL, 1 },
+  { "contains", M_CONTAINS, 1 },        { "containsAll", M_CONTAINS_ALL, 1 },
   { "containsAny", M_CONTAINS_ANY, 1 }, { "isIpv4", M_IS_IPV4, 0 },
-  { "isIpv6", M_IS_IPV6, 0 },        { "isLoopback", M_IS_LOOPBACK, 0 },
+  { "isIpv6", M_IS_IPV6, 0 },           { "isLoopback", M_IS_LOOPBACK, 0 },
   { "isMulticast", M_IS_MULTICAST, 0 }, { "isInRange", M_IS_IN_RANGE, 1 },
 };
 
@@ -802,7 +830,7 @@ parse_member (struct parser *ps)
           if ((m = node (ps, EK_ATTR, &at)) == NULL)
             return NULL;
           size_t len;
-          if (decode_string (ps, &ps->tok, (char **) &m->name, &len, NULL, NULL)
+          if (decode_string (ps, &ps->tok, (char **)&m->name, &len, NULL, NULL)
                   < 0
               || lex (ps) < 0 || expect (ps, T_RBRACK, NULL) < 0)
             return NULL;
@@ -838,17 +866,17 @@ parse_member (struct parser *ps)
                     "unsupported method `%.*s` (agentbox supports contains, "
                     "containsAll, containsAny, isIpv4, isIpv6, isLoopback, "
                     "isMulticast, isInRange)",
-                    (int) name.len, name.start);
+                    (int)name.len, name.start);
           return NULL;
         }
       if ((m = node (ps, EK_METHOD, &name)) == NULL || lex (ps) < 0
           || parse_args (ps, T_RPAREN, &m->items, &m->n) < 0)
         return NULL;
-      if ((int) m->n != methods[k].nargs)
+      if ((int)m->n != methods[k].nargs)
         {
-          error_at (ps, name.line, name.col, "`%s` takes %d argument%s, got %zu",
-                    methods[k].name, methods[k].nargs,
-                    methods[k].nargs == 1 ? "" : "s", m->n);
+          error_at (ps, name.line, name.col,
+                    "`%s` takes %d argument%s, got %zu", methods[k].name,
+                    methods[k].nargs, methods[k].nargs == 1 ? "" : "s", m->n);
           return NULL;
         }
       m->method = methods[k].method;
@@ -921,7 +949,8 @@ parse_add (struct parser *ps)
       struct token at = ps->tok;
       if (lex (ps) < 0)
         return NULL;
-      e = binary (ps, at.t == T_PLUS ? EK_ADD : EK_SUB, &at, e, parse_mult (ps));
+      e = binary (ps, at.t == T_PLUS ? EK_ADD : EK_SUB, &at, e,
+                  parse_mult (ps));
     }
   return e;
 }
@@ -937,12 +966,24 @@ parse_relation (struct parser *ps)
     return NULL;
   switch (at.t)
     {
-    case T_EQ: k = EK_EQ; break;
-    case T_NE: k = EK_NE; break;
-    case T_LT: k = EK_LT; break;
-    case T_LE: k = EK_LE; break;
-    case T_GT: k = EK_GT; break;
-    case T_GE: k = EK_GE; break;
+    case T_EQ:
+      k = EK_EQ;
+      break;
+    case T_NE:
+      k = EK_NE;
+      break;
+    case T_LT:
+      k = EK_LT;
+      break;
+    case T_LE:
+      k = EK_LE;
+      break;
+    case T_GT:
+      k = EK_GT;
+      break;
+    case T_GE:
+      k = EK_GE;
+      break;
     case T_ASSIGN:
       error_tok (ps, "`=` is not an operator; did you mean `==`?");
       return NULL;
@@ -961,7 +1002,7 @@ parse_relation (struct parser *ps)
           else if (ps->tok.t == T_STR)
             {
               size_t len;
-              if (decode_string (ps, &ps->tok, (char **) &r->name, &len, NULL,
+              if (decode_string (ps, &ps->tok, (char **)&r->name, &len, NULL,
                                  NULL)
                   < 0)
                 return NULL;
@@ -991,9 +1032,9 @@ parse_relation (struct parser *ps)
         }
       if (is_kw (&at, "is"))
         {
-          char *type = NULL, *id = NULL;
+          char *type = NULL;
           if (lex (ps) < 0 || (r = node (ps, EK_IS, &at)) == NULL
-              || parse_path (ps, &type, &id, false) != 0)
+              || parse_type (ps, &type) < 0)
             return NULL;
           r->name = type;
           r->a = e;
@@ -1015,9 +1056,10 @@ parse_relation (struct parser *ps)
   if (lex (ps) < 0)
     return NULL;
   r = binary (ps, k, &at, e, parse_add (ps));
-  if (r && (ps->tok.t == T_EQ || ps->tok.t == T_NE || ps->tok.t == T_LT
-            || ps->tok.t == T_LE || ps->tok.t == T_GT || ps->tok.t == T_GE
-            || is_kw (&ps->tok, "in")))
+  if (r
+      && (ps->tok.t == T_EQ || ps->tok.t == T_NE || ps->tok.t == T_LT
+          || ps->tok.t == T_LE || ps->tok.t == T_GT || ps->tok.t == T_GE
+          || is_kw (&ps->tok, "in")))
     {
       error_tok (ps, "comparisons do not chain: add parentheses");
       return NULL;
@@ -1139,10 +1181,10 @@ parse_scope_part (struct parser *ps, const char *var, struct ab_cedar_scope *sc)
     }
   if (is_kw (&ps->tok, "is"))
     {
-      char *type = NULL, *id = NULL;
+      char *type = NULL;
       if (strcmp (var, "action") == 0)
         return error_tok (ps, "`is` is not allowed on action in the scope");
-      if (lex (ps) < 0 || parse_path (ps, &type, &id, false) != 0)
+      if (lex (ps) < 0 || parse_type (ps, &type) < 0)
         return -1;
       sc->op = AB_SCOPE_IS;
       sc->is_type = type;
@@ -1199,10 +1241,11 @@ parse_annotation (struct parser *ps, struct ab_cedar_policy *p)
 }
 
 static int
-add_cond (struct parser *ps, struct ab_cedar_policy *p,
-          struct ab_cedar_expr *e, bool unless)
+add_cond (struct parser *ps, struct ab_cedar_policy *p, struct ab_cedar_expr *e,
+          bool unless)
 {
-  struct ab_cedar_expr **c = ab_arena_alloc (ps->arena, (p->n_conds + 1) * sizeof *c);
+  struct ab_cedar_expr **c
+      = ab_arena_alloc (ps->arena, (p->n_conds + 1) * sizeof *c);
   bool *u = ab_arena_alloc (ps->arena, (p->n_conds + 1) * sizeof *u);
 
   if (c == NULL || u == NULL)
@@ -1235,7 +1278,7 @@ parse_policy (struct parser *ps, struct ab_cedar_policy *p)
   else if (!is_kw (&ps->tok, "forbid"))
     return ps->tok.t == T_IDENT
                ? error_tok (ps, "expected `permit` or `forbid`, got `%.*s`",
-                            (int) ps->tok.len, ps->tok.start)
+                            (int)ps->tok.len, ps->tok.start)
                : error_tok (ps, "expected `permit` or `forbid`, got %s",
                             tok_name (ps->tok.t));
   if (lex (ps) < 0 || expect (ps, T_LPAREN, "after the effect") < 0
@@ -1310,6 +1353,9 @@ ab_cedar_parse (struct ab_cedar_set *s, const char *file, const char *text,
       struct ab_cedar_policy p;
       if (parse_policy (&ps, &p) < 0)
         {
+          /* Every failure path sets an error; this is the net under it. */
+          if (*err == NULL)
+            error_tok (&ps, "syntax error");
           s->len = first; /* nothing from this file is kept */
           return -1;
         }

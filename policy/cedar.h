@@ -159,8 +159,8 @@ void ab_cedar_entities_free (struct ab_cedar_entities *e);
 int ab_cedar_entities_add (struct ab_cedar_entities *e,
                            const struct ab_cedar_uid *uid,
                            const struct ab_cv *attrs,
-                           const struct ab_cedar_uid *parents,
-                           size_t n_parents, ab_error_t *err);
+                           const struct ab_cedar_uid *parents, size_t n_parents,
+                           ab_error_t *err);
 /* Cedar's JSON entity format:
  * [{"uid":{"type":"T","id":"x"},"attrs":{...},"parents":[{...}]}]
  * with values in Cedar's JSON value format ({"__entity":..},

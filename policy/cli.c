@@ -54,7 +54,8 @@ cmd_check (int argc, char **argv)
 
 /* "k=v": a long, true/false, or a string. */
 static int
-context_entry (struct ab_arena *a, const char *kv, struct ab_cv_record_entry *out)
+context_entry (struct ab_arena *a, const char *kv,
+               struct ab_cv_record_entry *out)
 {
   const char *eq = strchr (kv, '=');
   struct ab_cv *v = ab_arena_alloc (a, sizeof *v);
@@ -63,7 +64,7 @@ context_entry (struct ab_arena *a, const char *kv, struct ab_cv_record_entry *ou
 
   if (eq == NULL || eq == kv || v == NULL)
     return -1;
-  out->key = ab_arena_strndup (a, kv, (size_t) (eq - kv));
+  out->key = ab_arena_strndup (a, kv, (size_t)(eq - kv));
   out->val = v;
   errno = 0;
   l = strtoll (eq + 1, &end, 10);
@@ -77,7 +78,8 @@ context_entry (struct ab_arena *a, const char *kv, struct ab_cv_record_entry *ou
       v->type = AB_CV_BOOL;
       v->u.b = eq[1] == 't';
     }
-  else if (strncmp (eq + 1, "ip:", 3) == 0 && ab_cedar_parse_ip (eq + 4, &v->u.ip))
+  else if (strncmp (eq + 1, "ip:", 3) == 0
+           && ab_cedar_parse_ip (eq + 4, &v->u.ip))
     v->type = AB_CV_IP;
   else
     {
@@ -133,18 +135,27 @@ cmd_explain (int argc, char **argv)
   if (s == NULL || e == NULL)
     goto out;
   ctx.u.rec.entries = ab_arena_alloc (ab_cedar_entities_arena (e),
-                                      (size_t) argc * sizeof *ctx.u.rec.entries);
+                                      (size_t)argc * sizeof *ctx.u.rec.entries);
   optind = 1;
   while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (c)
       {
-      case 'p': principal = optarg; break;
-      case 'j': project = optarg; break;
-      case 'a': action = optarg; break;
-      case 'r': resource = optarg; break;
+      case 'p':
+        principal = optarg;
+        break;
+      case 'j':
+        project = optarg;
+        break;
+      case 'a':
+        action = optarg;
+        break;
+      case 'r':
+        resource = optarg;
+        break;
       case 'c':
         if (context_entry (ab_cedar_entities_arena (e), optarg,
-                           &ctx.u.rec.entries[ctx.u.rec.len++]) < 0)
+                           &ctx.u.rec.entries[ctx.u.rec.len++])
+            < 0)
           {
             fprintf (stderr, "--context `%s`: expected KEY=VALUE\n", optarg);
             rc = 2;
@@ -165,7 +176,8 @@ cmd_explain (int argc, char **argv)
   if (load_set (s, argc - optind, argv + optind))
     goto out;
   ab_model_normalize (s);
-  if (ab_model_request (e, principal, project, action, resource, &req, &err) < 0)
+  if (ab_model_request (e, principal, project, action, resource, &req, &err)
+      < 0)
     {
       fprintf (stderr, "agentbox policy explain: %s\n", err->msg);
       rc = 2;

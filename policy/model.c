@@ -20,25 +20,35 @@ ab_model_parse_uid (struct ab_cedar_entities *e, const char *text,
 
   /* The id is everything between the first ::" and the final quote. */
   if (sep == NULL || n < 2 || text[n - 1] != '"' || sep + 3 > text + n - 1)
-    return ab_error_set (err, EINVAL,
-                         "`%s`: expected an entity such as File::\"/path\"",
-                         text);
-  uid->type = ab_arena_strndup (a, text, (size_t) (sep - text));
-  uid->id = ab_arena_strndup (a, sep + 3, (size_t) (text + n - 1 - (sep + 3)));
+    return ab_error_set (
+        err, EINVAL, "`%s`: expected an entity such as File::\"/path\"", text);
+  uid->type = ab_arena_strndup (a, text, (size_t)(sep - text));
+  uid->id = ab_arena_strndup (a, sep + 3, (size_t)(text + n - 1 - (sep + 3)));
   return uid->type && uid->id ? 0 : ab_error_set (err, ENOMEM, "out of memory");
 }
 
+/* Lower-case, and drop the trailing dot of the name, before a port too:
+ * "API.Example.com.:443" -> "api.example.com:443". */
 static char *
 normalize_host (struct ab_arena *a, const char *h)
 {
-  size_t n = strlen (h);
-  char *out;
+  const char *colon = strrchr (h, ':');
+  size_t n = strlen (h), name_len;
+  char *out, *o;
 
-  if (n > 1 && h[n - 1] == '.')
-    n--;
-  out = ab_arena_strndup (a, h, n);
-  for (char *p = out; p && *p; p++)
-    *p = (char) tolower ((unsigned char) *p);
+  if (colon == NULL || colon[1] == '\0'
+      || strspn (colon + 1, "0123456789") != strlen (colon + 1))
+    colon = h + n; /* no port */
+  name_len = (size_t)(colon - h);
+  out = ab_arena_alloc (a, n + 1);
+  if (out == NULL)
+    return NULL;
+  o = out;
+  for (size_t i = 0; i < name_len; i++)
+    *o++ = (char)tolower ((unsigned char)h[i]);
+  if (name_len > 1 && o[-1] == '.')
+    o--;
+  strcpy (o, colon);
   return out;
 }
 
@@ -88,9 +98,10 @@ host_chain (struct ab_cedar_entities *e, const struct ab_cedar_uid *r,
   const char *id = r->id, *colon = strrchr (id, ':');
   char *name;
 
-  if (colon && strchr (colon, ']') == NULL && colon[1] && strspn (colon + 1, "0123456789") == strlen (colon + 1))
+  if (colon && strchr (colon, ']') == NULL && colon[1]
+      && strspn (colon + 1, "0123456789") == strlen (colon + 1))
     {
-      name = ab_arena_strndup (a, id, (size_t) (colon - id));
+      name = ab_arena_strndup (a, id, (size_t)(colon - id));
       if (add (e, "Host", id, "Host", name, err) < 0)
         return -1;
       id = name;
@@ -113,9 +124,8 @@ host_chain (struct ab_cedar_entities *e, const struct ab_cedar_uid *r,
 
 int
 ab_model_request (struct ab_cedar_entities *e, const char *principal,
-                  const char *project, const char *action,
-                  const char *resource, struct ab_cedar_request *req,
-                  ab_error_t *err)
+                  const char *project, const char *action, const char *resource,
+                  struct ab_cedar_request *req, ab_error_t *err)
 {
   struct ab_arena *a = ab_cedar_entities_arena (e);
   cleanup_free char *act = NULL;
