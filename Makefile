@@ -105,6 +105,17 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(ALL_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
+# ---- bench programs: tests/bench/bench-NAME.c -> build/bench/bench-NAME ----
+BENCH_SRC      := $(wildcard tests/bench/bench-*.c)
+BENCH_PROGRAMS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(ALL_LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
+
+bench-programs: $(BENCH_PROGRAMS)
+
 # ---- fuzz targets: tests/fuzz/fuzz-NAME.c (libFuzzer + ASan + UBSan) -------
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
@@ -127,7 +138,7 @@ FUZZ_SECONDS ?= 60
 check: all unit-tests fuzz-targets
 	$(Q)B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(TIERS)
 
-bench: all unit-tests
+bench: all unit-tests bench-programs
 	$(Q)B=$(B) tests/bench/run.sh
 
 demo: all
@@ -155,6 +166,6 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets
+.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets bench-programs
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

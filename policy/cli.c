@@ -11,6 +11,7 @@
 #include "lib/cleanup.h"
 #include "policy/arena.h"
 #include "policy/cedar-internal.h"
+#include "policy/ir.h"
 #include "policy/model.h"
 
 static int
@@ -216,6 +217,8 @@ static const struct
   { "explain", cmd_explain,
     "explain FILE... --action A --resource R [--principal P] [--context "
     "k=v]\n                     the decision and the rules that made it" },
+  { "ir", ab_policy_cmd_ir,
+    "ir FILE... [--mode M]  compile and print the IR (tables, rules)" },
 };
 
 int

@@ -106,8 +106,10 @@ host_chain (struct ab_cedar_entities *e, const struct ab_cedar_uid *r,
         return -1;
       id = name;
     }
-  for (const char *dot = strchr (id + (id[0] == '*' ? 2 : 0), '.'); dot;
-       dot = strchr (dot + 1, '.'))
+  /* A wildcard's own first label is its "*.": skip it (and "*" alone). */
+  for (const char *dot
+       = strchr (id + (id[0] == '*' && id[1] == '.' ? 2 : 0), '.');
+       dot; dot = strchr (dot + 1, '.'))
     {
       char *parent = NULL;
       if (asprintf (&parent, "*%s", dot) < 0)

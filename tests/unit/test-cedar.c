@@ -276,6 +276,7 @@ TEST (model_hosts_at_label_boundaries)
              "allow");
   CHECK_STR (model (p, "NetworkConnect", "Host::\"example.com\""), "deny");
   CHECK_STR (model (p, "NetworkConnect", "Host::\"badexample.com\""), "deny");
+  CHECK_STR (model (p, "NetworkConnect", "Host::\"*\""), "deny");
   CHECK_STR (model ("permit (principal, action, resource == Host::\"x.org\");",
                     "NetworkConnect", "Host::\"x.org:443\""),
              "deny");
