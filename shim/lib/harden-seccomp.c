@@ -9,7 +9,10 @@
  *     seccomp can see;
  *   - clone with any CLONE_NEW* bit, ERRNO(EPERM), one rule per bit;
  *   - clone without them, ALLOW, when the profile allowed clone at all.
- * Applying this to its own output changes nothing. */
+ * Under a default action of ERRNO(EPERM) the two EPERM kinds are left out:
+ * their names are in no other rule, so the default already denies them,
+ * and each rule costs runc time to compile.  Applying all this to its own
+ * output changes nothing. */
 #include <errno.h>
 #include <seccomp.h>
 #include <sched.h>
@@ -455,18 +458,23 @@ clone_rule (unsigned long mask, unsigned long value, const char *action,
 
 /* The agentbox block, in order; ALLOW_CLONE adds the last rule. */
 static struct ab_json *
-agentbox_block (const struct ab_config *cfg, bool allow_clone)
+agentbox_block (const struct ab_config *cfg, bool allow_clone,
+                bool default_eperm)
 {
   static const char *const clone3[] = { "clone3", NULL };
   struct ab_json *block = ab_json_new_array ();
   unsigned long all = 0;
 
+  /* Under a default of ERRNO(EPERM) the EPERM rules change nothing (their
+   * names are in no other rule), and every rule costs runc time to
+   * compile: leave them out. */
   if (block == NULL
-      || ab_json_append (
-             block,
-             rule (str_array ((const char *const *)cfg->seccomp_deny, NULL),
-                   "SCMP_ACT_ERRNO", EPERM, NULL))
-             < 0
+      || (!default_eperm
+          && ab_json_append (
+                 block,
+                 rule (str_array ((const char *const *)cfg->seccomp_deny, NULL),
+                       "SCMP_ACT_ERRNO", EPERM, NULL))
+                 < 0)
       || ab_json_append (block, rule (str_array (clone3, NULL),
                                       "SCMP_ACT_ERRNO", ENOSYS, NULL))
              < 0)
@@ -474,9 +482,11 @@ agentbox_block (const struct ab_config *cfg, bool allow_clone)
   for (size_t i = 0; i < sizeof clone_ns_bits / sizeof *clone_ns_bits; i++)
     {
       all |= clone_ns_bits[i];
-      if (ab_json_append (block, clone_rule (clone_ns_bits[i], clone_ns_bits[i],
-                                             "SCMP_ACT_ERRNO", EPERM))
-          < 0)
+      if (!default_eperm
+          && ab_json_append (block,
+                             clone_rule (clone_ns_bits[i], clone_ns_bits[i],
+                                         "SCMP_ACT_ERRNO", EPERM))
+                 < 0)
         return NULL;
     }
   if (allow_clone
@@ -513,7 +523,7 @@ default_profile (const struct ab_config *cfg)
 {
   static const char *const except_clone[] = { "clone", "clone3", NULL };
   struct ab_json *p = ab_json_new_object ();
-  struct ab_json *block = agentbox_block (cfg, true);
+  struct ab_json *block = agentbox_block (cfg, true, true);
   struct ab_json *allow;
 
   if (p == NULL || block == NULL)
@@ -597,10 +607,25 @@ strip_names (struct ab_json *syscalls, const struct ab_config *cfg)
   return clone_allowed;
 }
 
+/* ERRNO with errno EPERM, given or by default (runc's). */
+static bool
+default_is_eperm (const struct ab_json *seccomp)
+{
+  const char *action = ab_json_get_string (seccomp, "defaultAction");
+  const struct ab_json *ret = ab_json_get (seccomp, "defaultErrnoRet");
+
+  if (action == NULL || strcmp (action, "SCMP_ACT_ERRNO") != 0)
+    return false;
+  return ret == NULL
+         || (ab_json_is (ret, AB_JSON_NUMBER)
+             && strcmp (ret->u.number, "1") == 0);
+}
+
 static int
 tighten (struct ab_json *seccomp, const struct ab_config *cfg, ab_error_t *err)
 {
-  cleanup_json struct ab_json *with_clone = agentbox_block (cfg, true);
+  /* Every rule any pass may have added, to recognise them. */
+  cleanup_json struct ab_json *with_clone = agentbox_block (cfg, true, false);
   struct ab_json *syscalls = ab_json_ensure_array (seccomp, "syscalls");
   struct ab_json *block;
   bool had_block_clone = false, clone_allowed;
@@ -622,7 +647,7 @@ tighten (struct ab_json *seccomp, const struct ab_config *cfg, ab_error_t *err)
   clone_allowed
       = strip_names (syscalls, cfg) || had_block_clone
         || action_allows (ab_json_get_string (seccomp, "defaultAction"));
-  block = agentbox_block (cfg, clone_allowed);
+  block = agentbox_block (cfg, clone_allowed, default_is_eperm (seccomp));
   if (block == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   for (size_t i = block->u.array.len; i > 0; i--)

@@ -350,6 +350,35 @@ TEST (seccomp_tightened_when_present)
   ab_config_free (c);
 }
 
+/* An allowlist profile (default ERRNO/EPERM): the governed names leave
+ * the engine's allow rule and fall to the default; clone stays allowed
+ * without namespace flags. */
+TEST (seccomp_allowlist_tightened)
+{
+  struct ab_config *c = config ();
+  struct ab_harden_report rep = { 0 };
+  struct ab_spec *s = spec_from (
+      "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"linux\":{"
+      "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{"
+      "\"names\":[\"unshare\",\"read\",\"clone\",\"setns\"],\"action\":"
+      "\"SCMP_ACT_ALLOW\"}]}}}");
+  cleanup_free char *out = NULL;
+  cleanup_error ab_error_t err = NULL;
+
+  CHECK (harden (s, c, &rep) == 0);
+  ab_json_serialize (ab_spec_seccomp (s), false, &out, NULL, &err);
+  CHECK_CONTAINS (out, "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}");
+  CHECK (strstr (out, "unshare") == NULL && strstr (out, "setns") == NULL);
+  CHECK_CONTAINS (
+      out,
+      "\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},{\"names\":[\"read\"]");
+  CHECK_CONTAINS (out,
+                  "\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38");
+  ab_harden_report_free (&rep);
+  ab_spec_free (s);
+  ab_config_free (c);
+}
+
 /* Hardening its own output changes nothing and reports nothing. */
 TEST (idempotent)
 {
@@ -420,6 +449,7 @@ main (void)
   RUN (host_namespaces_replaced);
   RUN (seccomp_added_when_absent);
   RUN (seccomp_tightened_when_present);
+  RUN (seccomp_allowlist_tightened);
   RUN (idempotent);
   RUN (exec_process_hardened);
   char cmd[128];
