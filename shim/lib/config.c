@@ -6,31 +6,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/yaml.h"
 
 /* Host paths no agent container should see.  "~/" is every home
- * directory.  Matched on the resolved mount source (docs/hardening.md). */
+ * directory; `*` matches within one path component.  Matched on the
+ * resolved mount source (docs/hardening.md says why each is here, and why
+ * engine state directories as a whole are not). */
 static const char *const default_sensitive[] = {
+  /* Engine and runtime control: any of these is root on the host. */
   "/var/run/docker.sock",
   "/run/docker.sock",
+  "/run/docker",
+  "/var/run/docker",
   "/run/podman",
   "/var/run/podman",
   "/run/containerd/containerd.sock",
   "/var/run/containerd/containerd.sock",
-  "/run/crio/crio.sock",
-  "/var/run/crio/crio.sock",
+  "/run/containerd/containerd.sock.ttrpc",
+  "/run/containerd/s",
+  "/run/containerd/runc",
+  "/run/containerd/io.containerd.runtime.v2.task",
+  "/run/containerd/io.containerd.runtime.v1.linux",
+  "/run/crio",
+  "/var/run/crio",
   "/run/buildkit",
+  "/run/runc",
+  "/run/crun",
+  "/run/dbus",
+  "/var/run/dbus",
+  "/run/systemd/private",
+  "/run/user/*/bus",
+  "/run/user/*/podman",
+  "/run/user/*/docker.sock",
+  "/run/user/*/systemd",
+  "/run/user/*/gnupg",
+  "/run/user/*/keyring",
+  "/run/user/*/gcr",
+  "/run/user/*/openssh_agent",
+  "/tmp/ssh-*",
+  /* agentbox's own: the guardian's control socket, policy and keys. */
+  "/run/agentbox/agentboxd.sock",
+  "/etc/agentbox",
+  "/var/lib/agentbox",
+  /* Host secrets and boot. */
   "/etc/kubernetes",
+  "/var/lib/kubelet/pki",
   "/etc/shadow",
   "/etc/gshadow",
   "/etc/sudoers",
   "/etc/sudoers.d",
   "/etc/ssh",
+  "/etc/ssl/private",
   "/boot",
-  "/root/.ssh",
+  /* Credentials in every home. */
   "~/.ssh",
   "~/.aws",
   "~/.gnupg",
@@ -38,14 +70,22 @@ static const char *const default_sensitive[] = {
   "~/.docker",
   "~/.config/gcloud",
   "~/.config/gh",
+  "~/.config/hub",
   "~/.netrc",
   "~/.npmrc",
+  "~/.pypirc",
   "~/.git-credentials",
   "~/.azure",
-  "~/.pypirc",
   "~/.config/containers",
   "~/.local/share/keyrings",
   "~/.password-store",
+  "~/.cargo/credentials",
+  "~/.cargo/credentials.toml",
+  "~/.gem/credentials",
+  "~/.terraform.d/credentials.tfrc.json",
+  "~/.vault-token",
+  "~/.pgpass",
+  "~/.my.cnf",
   NULL,
 };
 
@@ -352,7 +392,17 @@ top_key (const char *file, yaml_document_t *doc, const char *key,
   struct ab_config *c = data;
 
   if (strcmp (key, "runtime") == 0)
-    return set_string (file, v, &c->runtime, err);
+    {
+      if (set_string (file, v, &c->runtime, err) < 0)
+        return -1;
+      if (c->runtime[0] != '/' && strcmp (c->runtime, "runc") != 0
+          && strcmp (c->runtime, "crun") != 0)
+        return ab_yaml_error (err, file, v,
+                              "runtime `%s`: expected runc, crun or an "
+                              "absolute path",
+                              c->runtime);
+      return 0;
+    }
   if (strcmp (key, "state_dir") == 0)
     {
       if (set_string (file, v, &c->state_dir, err) < 0)
@@ -433,6 +483,16 @@ ab_config_parse (const char *name, const char *data, size_t len,
   return 0;
 }
 
+/* A regular file we may execute (access() alone passes directories). */
+static bool
+is_executable (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode)
+         && access (path, X_OK) == 0;
+}
+
 static char *
 find_in_path (const char *name)
 {
@@ -452,7 +512,7 @@ find_in_path (const char *name)
       char *full = NULL;
       if (asprintf (&full, "%s/%s", dir, name) < 0)
         return NULL;
-      if (access (full, X_OK) == 0)
+      if (is_executable (full))
         return full;
       free (full);
     }
@@ -466,9 +526,17 @@ ab_config_delegate (const struct ab_config *c, char **out, ab_error_t *err)
 
   if (want && want[0] == '/')
     {
-      if (access (want, X_OK) < 0)
+      struct stat st;
+
+      /* Closed: a runtime we cannot run is an error now, not a confusing
+       * exec failure after the bundle was rewritten. */
+      if (stat (want, &st) < 0)
         return ab_error_errno (err, "%s: runtime `%s`",
                                c->path ? c->path : "config", want);
+      if (!is_executable (want))
+        return ab_error_set (err, EACCES,
+                             "%s: runtime `%s`: not an executable file",
+                             c->path ? c->path : "config", want);
       return (*out = strdup (want)) ? 0 : ab_error_set (err, ENOMEM, "oom");
     }
   if (want && strcmp (want, "runc") != 0 && strcmp (want, "crun") != 0)

@@ -30,6 +30,15 @@ struct ab_config
   bool masked_paths;        /* `hardening.masked_paths`, default true */
   bool isolate_namespaces;  /* `hardening.namespaces`, default true: host
                                pid/ipc/uts replaced by new ones */
+
+  /* Not from the file.  Is the namespace file PATH a namespace of a
+   * container agentbox confined (so joining it is kept)?  1 yes, 0 no,
+   * negative on error (counted as no: closed).  NULL, the default, means
+   * ab_state_is_confined_ns() on the containers recorded under state_dir;
+   * tests and embedders set their own. */
+  int (*is_confined_ns) (const struct ab_config *cfg, const char *path,
+                         void *data);
+  void *is_confined_ns_data;
 };
 
 /* Load PATH, or $AGENTBOX_CONFIG, or the default path when PATH is NULL.

@@ -9,6 +9,8 @@ int ab_harden_report_add (struct ab_harden_report *rep, const char *fmt, ...)
 
 int ab_harden_mounts (struct ab_spec *s, const struct ab_config *cfg,
                       struct ab_harden_report *rep, ab_error_t *err);
+int ab_harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
+                          struct ab_harden_report *rep, ab_error_t *err);
 int ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
                        struct ab_harden_report *rep, ab_error_t *err);
 

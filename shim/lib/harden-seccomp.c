@@ -9,6 +9,7 @@
  *     seccomp can see;
  *   - clone with any CLONE_NEW* bit, ERRNO(EPERM), one rule per bit;
  *   - clone without them, ALLOW, when the profile allowed clone at all.
+ * agentbox's own profile also limits personality(2) to moby's personas.
  * Under a default action of ERRNO(EPERM) the two EPERM kinds are left out:
  * their names are in no other rule, so the default already denies them,
  * and each rule costs runc time to compile.  Applying all this to its own
@@ -44,10 +45,12 @@ static const char *const allowlist[] = {
   "arch_prctl",
   "bind",
   "brk",
+  "cachestat",
   "capget",
   "capset",
   "chdir",
   "chmod",
+  "chroot",
   "chown",
   "chown32",
   "clock_getres",
@@ -87,6 +90,7 @@ static const char *const allowlist[] = {
   "fchdir",
   "fchmod",
   "fchmodat",
+  "fchmodat2",
   "fchown",
   "fchown32",
   "fchownat",
@@ -108,10 +112,14 @@ static const char *const allowlist[] = {
   "ftruncate",
   "ftruncate64",
   "futex",
+  "futex_requeue",
   "futex_time64",
+  "futex_wait",
   "futex_waitv",
+  "futex_wake",
   "futimesat",
   "getcpu",
+  "get_mempolicy",
   "getcwd",
   "getdents",
   "getdents64",
@@ -147,6 +155,7 @@ static const char *const allowlist[] = {
   "getuid",
   "getuid32",
   "getxattr",
+  "getxattrat",
   "inotify_add_watch",
   "inotify_init",
   "inotify_init1",
@@ -173,6 +182,7 @@ static const char *const allowlist[] = {
   "linkat",
   "listen",
   "listxattr",
+  "listxattrat",
   "llistxattr",
   "_llseek",
   "lremovexattr",
@@ -181,6 +191,8 @@ static const char *const allowlist[] = {
   "lstat",
   "lstat64",
   "madvise",
+  "map_shadow_stack",
+  "mbind",
   "membarrier",
   "memfd_create",
   "memfd_secret",
@@ -204,6 +216,7 @@ static const char *const allowlist[] = {
   "mq_timedsend_time64",
   "mq_unlink",
   "mremap",
+  "mseal",
   "msgctl",
   "msgget",
   "msgrcv",
@@ -253,6 +266,7 @@ static const char *const allowlist[] = {
   "recvmsg",
   "remap_file_pages",
   "removexattr",
+  "removexattrat",
   "rename",
   "renameat",
   "renameat2",
@@ -294,6 +308,8 @@ static const char *const allowlist[] = {
   "sendmmsg",
   "sendmsg",
   "sendto",
+  "set_mempolicy",
+  "set_mempolicy_home_node",
   "setfsgid",
   "setfsgid32",
   "setfsuid",
@@ -322,6 +338,7 @@ static const char *const allowlist[] = {
   "setuid",
   "setuid32",
   "setxattr",
+  "setxattrat",
   "shmat",
   "shmctl",
   "shmdt",
@@ -382,7 +399,6 @@ static const char *const allowlist[] = {
   "waitpid",
   "write",
   "writev",
-  "personality",
   "getpmsg",
   "putpmsg",
   "uretprobe",
@@ -416,22 +432,58 @@ str_array (const char *const *names, char **except)
   return a;
 }
 
+/* A rule object; takes NAMES and ARGS (which may be NULL) in every case
+ * (ab_json_set takes its value even when it fails). */
 static struct ab_json *
 rule (struct ab_json *names, const char *action, int errno_ret,
       struct ab_json *args)
 {
   struct ab_json *r = ab_json_new_object ();
+  struct ab_json *n = names;
 
-  if (r == NULL || names == NULL || ab_json_set (r, "names", names) < 0
-      || ab_json_set (r, "action", ab_json_new_string (action)) < 0
-      || (errno_ret >= 0
-          && ab_json_set (r, "errnoRet", ab_json_new_int (errno_ret)) < 0)
-      || (args && ab_json_set (r, "args", args) < 0))
+  names = NULL;
+  if (r == NULL || n == NULL || ab_json_set (r, "names", n) < 0)
     {
-      ab_json_free (r);
+      if (r == NULL)
+        ab_json_free (n);
+      goto fail;
+    }
+  if (ab_json_set (r, "action", ab_json_new_string (action)) < 0
+      || (errno_ret >= 0
+          && ab_json_set (r, "errnoRet", ab_json_new_int (errno_ret)) < 0))
+    goto fail;
+  if (args && ab_json_set (r, "args", steal_pointer (&args)) < 0)
+    goto fail;
+  return r;
+fail:
+  ab_json_free (r);
+  ab_json_free (args);
+  return NULL;
+}
+
+/* NAME when its argument 0 compares with OP to VALUE (and VALUE_TWO). */
+static struct ab_json *
+arg0_rule (const char *name, const char *op, unsigned long long value,
+           unsigned long long value_two, const char *action, int errno_ret)
+{
+  const char *const names[] = { name, NULL };
+  struct ab_json *args = ab_json_new_array ();
+  struct ab_json *arg = ab_json_new_object ();
+
+  /* ARGS owns ARG from here (append takes it even when it fails). */
+  if (args == NULL || ab_json_append (args, arg) < 0
+      || ab_json_set (arg, "index", ab_json_new_int (0)) < 0
+      || ab_json_set (arg, "value", ab_json_new_int ((long long)value)) < 0
+      || ab_json_set (arg, "valueTwo", ab_json_new_int ((long long)value_two))
+             < 0
+      || ab_json_set (arg, "op", ab_json_new_string (op)) < 0)
+    {
+      if (args == NULL)
+        ab_json_free (arg);
+      ab_json_free (args);
       return NULL;
     }
-  return r;
+  return rule (str_array (names, NULL), action, errno_ret, args);
 }
 
 /* clone's flags (argument 0) masked with MASK equal to VALUE. */
@@ -439,21 +491,27 @@ static struct ab_json *
 clone_rule (unsigned long mask, unsigned long value, const char *action,
             int errno_ret)
 {
-  static const char *const clone_name[] = { "clone", NULL };
-  struct ab_json *arg = ab_json_new_object ();
-  struct ab_json *args = ab_json_new_array ();
+  return arg0_rule ("clone", "SCMP_CMP_MASKED_EQ", mask, value, action,
+                    errno_ret);
+}
 
-  if (arg == NULL || args == NULL
-      || ab_json_set (arg, "index", ab_json_new_int (0)) < 0
-      || ab_json_set (arg, "value", ab_json_new_int ((long long)mask)) < 0
-      || ab_json_set (arg, "valueTwo", ab_json_new_int ((long long)value)) < 0
-      || ab_json_set (arg, "op", ab_json_new_string ("SCMP_CMP_MASKED_EQ")) < 0
-      || ab_json_append (args, arg) < 0)
-    {
-      ab_json_free (args);
-      return NULL;
-    }
-  return rule (str_array (clone_name, NULL), action, errno_ret, args);
+/* personality(2) only with the personas moby allows: Linux, its 32-bit
+ * UNAME26 variants, and the query 0xffffffff.  Flags such as
+ * ADDR_NO_RANDOMIZE or READ_IMPLIES_EXEC would switch off ASLR or NX for
+ * what the agent runs next: EPERM by default. */
+static int
+add_personality_rules (struct ab_json *syscalls)
+{
+  static const unsigned long long personas[]
+      = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffffULL };
+
+  for (size_t i = 0; i < sizeof personas / sizeof *personas; i++)
+    if (ab_json_append (syscalls,
+                        arg0_rule ("personality", "SCMP_CMP_EQ", personas[i], 0,
+                                   "SCMP_ACT_ALLOW", -1))
+        < 0)
+      return -1;
+  return 0;
 }
 
 /* The agentbox block, in order; ALLOW_CLONE adds the last rule. */
@@ -518,38 +576,47 @@ host_arches (void)
   return a;
 }
 
+/* ALLOWLIST minus the deny list and the clone calls (governed by the
+ * block). */
+static struct ab_json *
+allow_rule (const struct ab_config *cfg)
+{
+  static const char *const except_clone[] = { "clone", "clone3", NULL };
+  struct ab_json *allow = str_array (allowlist, cfg->seccomp_deny);
+
+  for (size_t j = 0; allow && j < allow->u.array.len;)
+    if (in_list ((char **)except_clone,
+                 ab_json_string (allow->u.array.items[j])))
+      ab_json_array_remove (allow, j);
+    else
+      j++;
+  return rule (allow, "SCMP_ACT_ALLOW", -1, NULL);
+}
+
+/* agentbox's profile for a bundle that has none: the block, personality
+ * limited to moby's personas, then the allowlist; EPERM for the rest. */
 static struct ab_json *
 default_profile (const struct ab_config *cfg)
 {
-  static const char *const except_clone[] = { "clone", "clone3", NULL };
-  struct ab_json *p = ab_json_new_object ();
+  cleanup_json struct ab_json *p = ab_json_new_object ();
   struct ab_json *block = agentbox_block (cfg, true, true);
-  struct ab_json *allow;
 
-  if (p == NULL || block == NULL)
-    goto fail;
-  allow = str_array (allowlist, cfg->seccomp_deny);
-  if (allow)
-    for (size_t i = 0; except_clone[i]; i++)
-      for (size_t j = 0; j < allow->u.array.len; j++)
-        if (strcmp (ab_json_string (allow->u.array.items[j]), except_clone[i])
-            == 0)
-          ab_json_array_remove (allow, j--);
-  if (ab_json_set (p, "defaultAction", ab_json_new_string ("SCMP_ACT_ERRNO"))
-          < 0
+  if (p == NULL || block == NULL
+      || ab_json_set (p, "defaultAction", ab_json_new_string ("SCMP_ACT_ERRNO"))
+             < 0
       || ab_json_set (p, "defaultErrnoRet", ab_json_new_int (EPERM)) < 0
-      || ab_json_set (p, "architectures", host_arches ()) < 0
-      || ab_json_append (block, rule (allow, "SCMP_ACT_ALLOW", -1, NULL)) < 0
-      || ab_json_set (p, "syscalls", block) < 0)
+      || ab_json_set (p, "architectures", host_arches ()) < 0)
     {
-      ab_json_free (p);
+      ab_json_free (block);
       return NULL;
     }
-  return p;
-fail:
-  ab_json_free (p);
-  ab_json_free (block);
-  return NULL;
+  /* P owns BLOCK from here, even if the set fails. */
+  if (ab_json_set (p, "syscalls", block) < 0
+      || (!in_list (cfg->seccomp_deny, "personality")
+          && add_personality_rules (block) < 0)
+      || ab_json_append (block, allow_rule (cfg)) < 0)
+    return NULL;
+  return steal_pointer (&p);
 }
 
 static bool

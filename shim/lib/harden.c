@@ -10,7 +10,6 @@
 
 #include "lib/cleanup.h"
 #include "shim/lib/harden-internal.h"
-#include "shim/lib/state.h"
 
 /* runc spec's defaults: kernel interfaces that leak host state or let a
  * process poke the hardware. */
@@ -32,12 +31,6 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
   "/proc/bus",           "/proc/fs", "/proc/irq", "/proc/sys",
   "/proc/sysrq-trigger", NULL,
-};
-
-/* Namespaces that must never be the host's.  Network belongs to the
- * network layer; user namespaces are the engine's choice. */
-static const char *const private_namespaces[] = {
-  "mount", "pid", "ipc", "uts", NULL,
 };
 
 void
@@ -130,40 +123,6 @@ harden_paths (struct ab_spec *s, struct ab_harden_report *rep, ab_error_t *err)
   return 0;
 }
 
-/* A host namespace (absent entry) or a joined one is replaced by a new
- * one, unless it is the namespace of a container agentbox confined (a
- * Kubernetes pod's containers join their sandbox's).  Closed: a path we
- * cannot identify is treated as the host's. */
-static int
-harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
-                   struct ab_harden_report *rep, ab_error_t *err)
-{
-  for (size_t i = 0; private_namespaces[i]; i++)
-    {
-      const char *type = private_namespaces[i], *path = NULL;
-      int listed = ab_spec_namespace (s, type, &path);
-
-      if (listed && path == NULL)
-        continue;
-      if (listed && path)
-        {
-          cleanup_error ab_error_t ns_err = NULL;
-          if (ab_state_is_confined_ns (cfg, path, &ns_err) == 1)
-            continue;
-          ab_harden_report_add (rep,
-                                "namespace %s: joining %s replaced by a new "
-                                "one (not a namespace agentbox confined)",
-                                type, path);
-        }
-      else
-        ab_harden_report_add (
-            rep, "namespace %s: the host's replaced by a new one", type);
-      if (ab_spec_set_namespace (s, type, NULL, err) < 0)
-        return -1;
-    }
-  return 0;
-}
-
 int
 ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
                 struct ab_harden_report *rep, ab_error_t *err)
@@ -176,7 +135,7 @@ ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
     return ab_error_wrap (err, "process");
   if (cfg->masked_paths && harden_paths (s, rep, err) < 0)
     return ab_error_wrap (err, "masked paths");
-  if (cfg->isolate_namespaces && harden_namespaces (s, cfg, rep, err) < 0)
+  if (cfg->isolate_namespaces && ab_harden_namespaces (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "namespaces");
   if (cfg->seccomp && ab_harden_seccomp (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "linux.seccomp");
