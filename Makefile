@@ -30,7 +30,8 @@ Q := @
 msg = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
-PKGS := yajl libseccomp libcap yaml-0.1 libpcre2-8
+PKGS := yajl libseccomp libcap yaml-0.1 libpcre2-8 libnl-3.0 libnl-route-3.0 \
+	libbpf openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
@@ -53,6 +54,8 @@ LIB_AB_SRC     := $(wildcard lib/*.c)
 LIB_SPEC_SRC   := $(wildcard spec/*.c)
 LIB_POLICY_SRC := $(wildcard policy/*.c)
 LIB_SHIM_SRC   := $(wildcard shim/lib/*.c)
+LIB_HOOK_SRC   := $(wildcard hooks/lib/*.c)
+LIB_PROXY_SRC  := $(wildcard proxy/lib/*.c)
 
 objs = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -60,13 +63,18 @@ LIB_AB     := $(B)/libab.a
 LIB_SPEC   := $(B)/libabspec.a
 LIB_POLICY := $(B)/libabpolicy.a
 LIB_SHIM   := $(B)/libabshim.a
+LIB_HOOK   := $(B)/libabhook.a
+LIB_PROXY  := $(B)/libabproxy.a
 # Link order: users before what they use.
-ALL_LIBS := $(LIB_SHIM) $(LIB_POLICY) $(LIB_SPEC) $(LIB_AB)
+ALL_LIBS := $(LIB_HOOK) $(LIB_PROXY) $(LIB_SHIM) $(LIB_POLICY) $(LIB_SPEC) \
+	$(LIB_AB)
 
 $(LIB_AB): $(call objs,$(LIB_AB_SRC))
 $(LIB_SPEC): $(call objs,$(LIB_SPEC_SRC))
 $(LIB_POLICY): $(call objs,$(LIB_POLICY_SRC))
 $(LIB_SHIM): $(call objs,$(LIB_SHIM_SRC))
+$(LIB_HOOK): $(call objs,$(LIB_HOOK_SRC))
+$(LIB_PROXY): $(call objs,$(LIB_PROXY_SRC))
 
 $(B)/%.a:
 	$(call msg,AR,$@)
@@ -78,14 +86,42 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# ---- BPF: bpf/NAME.bpf.c -> NAME.bpf.o -> NAME.skel.h ------------------------
+# Programs include only UAPI headers (linux/bpf.h) and libbpf's helpers.
+BPF_SRC   := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.skel.h,$(BPF_SRC))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I. -Wall -Werror \
+	-idirafter /usr/include/$(shell $(CC) -dumpmachine)
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)bpftool gen skeleton $< name $(subst -,_,$*) > $@
+
+# User-space twins include their skeleton.
+$(call objs,$(LIB_HOOK_SRC)): $(BPF_SKELS)
+$(call objs,$(LIB_HOOK_SRC)): ALL_CFLAGS += -I$(B)/bpf
+
 # ---- programs: one folder each, every .c in it -----------------------------
 PROGRAMS := $(B)/agentbox-runc
 ifneq ($(wildcard proxy/cli/*.c),)
 PROGRAMS += $(B)/agentbox
 endif
+ifneq ($(wildcard hooks/hook/*.c),)
+PROGRAMS += $(B)/agentbox-hook
+endif
+ifneq ($(wildcard proxy/agentboxd/*.c),)
+PROGRAMS += $(B)/agentboxd
+endif
 
 $(B)/agentbox-runc: $(call objs,$(wildcard shim/runc/*.c)) $(ALL_LIBS)
 $(B)/agentbox: $(call objs,$(wildcard proxy/cli/*.c)) $(ALL_LIBS)
+$(B)/agentbox-hook: $(call objs,$(wildcard hooks/hook/*.c)) $(ALL_LIBS)
+$(B)/agentboxd: $(call objs,$(wildcard proxy/agentboxd/*.c)) $(ALL_LIBS)
 
 $(PROGRAMS):
 	$(call msg,LD,$@)
@@ -105,6 +141,18 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(ALL_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 
+# ---- test tools: tests/tools/NAME.c -> build/tools/NAME, static, so they
+# run inside a busybox test rootfs ----------------------------------------
+TOOL_SRC      := $(wildcard tests/tools/*.c)
+TOOL_PROGRAMS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
+
+$(B)/tools/%: tests/tools/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Werror -static -o $@ $<
+
+test-tools: $(TOOL_PROGRAMS)
+
 # ---- bench programs: tests/bench/bench-NAME.c -> build/bench/bench-NAME ----
 BENCH_SRC      := $(wildcard tests/bench/bench-*.c)
 BENCH_PROGRAMS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -121,7 +169,7 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Wno-unused-command-line-argument
-FUZZ_LIB_SRC := $(LIB_SHIM_SRC) $(LIB_POLICY_SRC) $(LIB_SPEC_SRC) $(LIB_AB_SRC)
+FUZZ_LIB_SRC := $(LIB_PROXY_SRC) $(LIB_SHIM_SRC) $(LIB_POLICY_SRC) $(LIB_SPEC_SRC) $(LIB_AB_SRC)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	$(call msg,FUZZ,$@)
@@ -135,7 +183,7 @@ fuzz-targets: $(FUZZ_TARGETS)
 TIERS ?= unit integration fuzz
 FUZZ_SECONDS ?= 60
 
-check: all unit-tests fuzz-targets
+check: all unit-tests fuzz-targets test-tools
 	$(Q)B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(TIERS)
 
 bench: all unit-tests bench-programs
@@ -166,6 +214,6 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets bench-programs
+.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets bench-programs test-tools
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -6,8 +6,9 @@ set -eu
 PKGS=(
 	make gcc clang llvm libclang-rt-14-dev pkg-config git ca-certificates
 	libyajl-dev libseccomp-dev libcap-dev libcap2-bin libyaml-dev libpcre2-dev
-	libssl-dev libbpf-dev libnl-3-dev libnl-route-3-dev
+	libssl-dev libbpf-dev libnl-3-dev libnl-route-3-dev bpftool openssl
 	runc busybox-static bats jq iproute2 curl hyperfine python3 procps
+	tinyproxy
 )
 missing=()
 for p in "${PKGS[@]}"; do

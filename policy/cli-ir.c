@@ -66,6 +66,12 @@ build (int n, char **files, enum ab_ir_mode mode, bool mode_set,
 }
 
 int
+ab_ir_load_files (char **files, int n, struct ab_ir **out, ab_error_t *err)
+{
+  return build (n, files, AB_IR_MODE_ENFORCE, false, out, err);
+}
+
+int
 ab_policy_cmd_ir (int argc, char **argv)
 {
   cleanup_error ab_error_t err = NULL;

@@ -237,6 +237,10 @@ int ab_ir_mode_parse (const char *s, enum ab_ir_mode *m);
 /* Human-readable dump (`agentbox policy ir`). */
 int ab_ir_dump (const struct ab_ir *ir, FILE *out, ab_error_t *err);
 
+/* Compile the policy in FILES (Cedar, and YAML project files by their
+ * .yaml/.yml suffix; a YAML file's mode applies, else enforce). */
+int ab_ir_load_files (char **files, int n, struct ab_ir **out, ab_error_t *err);
+
 /* `agentbox policy ir FILE... [--mode M]`: ARGV[0] is "ir"; returns the
  * exit status (policy/cli-ir.c, called from policy/cli.c). */
 int ab_policy_cmd_ir (int argc, char **argv);

@@ -5,10 +5,12 @@
 #ifndef AB_CONFIG_H
 #define AB_CONFIG_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/error.h"
+#include "lib/yaml.h"
 
 #define AB_DEFAULT_CONFIG AB_SYSCONFDIR "/agentbox/config.yaml"
 #define AB_DEFAULT_STATE_DIR "/run/agentbox"
@@ -31,6 +33,36 @@ struct ab_config
   bool isolate_namespaces;  /* `hardening.namespaces`, default true: host
                                pid/ipc/uts replaced by new ones */
 
+  /* network (docs/network.md): */
+  struct ab_netconf
+  {
+    bool enabled;         /* `network.enabled`, default true */
+    struct in_addr ct4;   /* `network.container_range4` */
+    unsigned ct4_len;     /*   default 100.96.0.0/16: a /31 each */
+    struct in6_addr ct6;  /* `network.container_range6` */
+    unsigned ct6_len;     /*   default fd61:6762:6f78:1::/64: /127 */
+    struct in_addr syn4;  /* `network.synthetic_range4` */
+    unsigned syn4_len;    /*   default 198.18.0.0/15 */
+    struct in6_addr syn6; /* `network.synthetic_range6` */
+    unsigned syn6_len;    /*   default fd61:6762:6f78:5::/96 */
+    bool ipv6;            /* `network.ipv6`, default true */
+    unsigned ports[16];   /* `network.ports`, default [80, 443] */
+    unsigned n_ports;
+    unsigned proxy_port;  /* `network.proxy_port`, default 3128 */
+    char *upstream_netns; /* `network.upstream_netns`: a netns file;
+                             NULL = the netns agentboxd started in */
+    char *resolver;       /* `network.resolver`: "IP" or "IP:PORT";
+                             NULL = /etc/resolv.conf's first */
+    char *audit_log;      /* `network.audit_log`, default
+                             /var/log/agentbox/audit.jsonl */
+    char **policy;        /* `network.policy`: Cedar/YAML files;
+                             default /etc/agentbox/policy.cedar */
+    char *guardian;       /* `network.guardian`: agentboxd's path;
+                             NULL = beside agentbox-runc */
+    char *hook;           /* `network.hook`: agentbox-hook's path;
+                             NULL = beside agentbox-runc */
+  } net;
+
   /* Not from the file.  Is the namespace file PATH a namespace of a
    * container agentbox confined (so joining it is kept)?  1 yes, 0 no,
    * negative on error (counted as no: closed).  NULL, the default, means
@@ -51,6 +83,13 @@ int ab_config_parse (const char *name, const char *data, size_t len,
 /* Built-in defaults only. */
 int ab_config_defaults (struct ab_config **out, ab_error_t *err);
 void ab_config_free (struct ab_config *c);
+
+/* The `network:` section (config-net.c). */
+int ab_config_net_defaults (struct ab_netconf *n);
+void ab_config_net_free (struct ab_netconf *n);
+int ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
+                       yaml_node_t *k, yaml_node_t *v, void *data,
+                       ab_error_t *err);
 
 /* The delegate runtime as an absolute path: config's `runtime`, else runc
  * from PATH, else crun.  Error if none is found. */

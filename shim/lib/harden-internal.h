@@ -11,6 +11,9 @@ int ab_harden_mounts (struct ab_spec *s, const struct ab_config *cfg,
                       struct ab_harden_report *rep, ab_error_t *err);
 int ab_harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
                           struct ab_harden_report *rep, ab_error_t *err);
+/* Is the namespace file PATH one of a container agentbox confined?
+ * Errors count as no (closed). */
+bool ab_harden_ns_confined (const struct ab_config *cfg, const char *path);
 int ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
                        struct ab_harden_report *rep, ab_error_t *err);
 

@@ -17,8 +17,8 @@ static const char *const private_namespaces[] = {
 
 /* Closed: an error, or a path we cannot identify, counts as not
  * confined, and the container gets a namespace of its own. */
-static bool
-is_confined (const struct ab_config *cfg, const char *path)
+bool
+ab_harden_ns_confined (const struct ab_config *cfg, const char *path)
 {
   cleanup_error ab_error_t err = NULL;
 
@@ -38,7 +38,7 @@ ab_harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
 
       if (listed && path == NULL)
         continue; /* already a new one */
-      if (listed && is_confined (cfg, path))
+      if (listed && ab_harden_ns_confined (cfg, path))
         continue;
       if (listed)
         ab_harden_report_add (rep,

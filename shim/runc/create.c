@@ -14,9 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks/lib/container.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "shim/lib/harden.h"
+#include "shim/lib/harden-internal.h"
+#include "shim/lib/net.h"
 #include "shim/lib/state.h"
 #include "shim/runc/runc.h"
 
@@ -70,31 +73,63 @@ log_changes (const char *id, const struct ab_harden_report *rep, bool changed)
 /* Everything that can fail on bad input, done in memory. */
 static int
 load_and_harden (struct abr_ctx *c, const char *id, const char *bundle,
-                 struct ab_spec **spec, struct ab_harden_report *rep,
-                 bool *changed, ab_error_t *err)
+                 struct ab_spec **spec, struct ab_json **before,
+                 struct ab_harden_report *rep, ab_error_t *err)
 {
-  cleanup_json struct ab_json *before = NULL;
-
   if (ab_spec_load (bundle, spec, err) < 0 || ab_spec_validate (*spec, err) < 0)
     return -1;
-  before = ab_json_copy ((*spec)->root);
-  if (before == NULL)
+  *before = ab_json_copy ((*spec)->root);
+  if (*before == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   if (ab_harden_spec (*spec, c->cfg, id, rep, err) < 0)
     return ab_error_wrap (err, "harden %s", (*spec)->path);
-  /* The tree, not the report, decides: idempotence means an unchanged
-   * tree is never written. */
-  *changed = !ab_json_equal (before, (*spec)->root);
+  return 0;
+}
+
+/* The network layer's share, inside the state transaction: an address
+ * slot (given back by the caller on failure), net.json, resolv.conf and
+ * the bundle edits. */
+static int
+network (struct abr_ctx *c, const char *id, const char *dir,
+         struct ab_spec *spec, struct ab_harden_report *rep, bool *took,
+         struct ab_netaddr *a, ab_error_t *err)
+{
+  cleanup_free char *hook = NULL;
+  const char *joined = NULL;
+
+  if (ab_net_wanted (spec, c->cfg, &joined) == 0)
+    {
+      if (joined)
+        ab_harden_report_add (rep,
+                              "namespace network: joins %s, which "
+                              "agentbox confined",
+                              joined);
+      return 0;
+    }
+  if (c->cfg->net.hook && !(hook = strdup (c->cfg->net.hook)))
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if ((hook == NULL && ab_sibling_path ("agentbox-hook", &hook, err) < 0)
+      || ab_netalloc_take (c->cfg, id, a, err) < 0)
+    return ab_error_wrap (err, "network");
+  *took = true;
+  if (ab_netaddr_write (dir, a, err) < 0
+      || ab_net_write_resolv (dir, a, err) < 0
+      || ab_net_rewrite (spec, c->cfg, dir, a, hook, rep, err) < 0)
+    return ab_error_wrap (err, "network");
   return 0;
 }
 
 /* Record the state, then write the bundle; undo the state on failure. */
 static int
 commit (struct abr_ctx *c, const struct ab_cli_create *cc,
-        const char *bundle_abs, const struct ab_spec *spec,
-        const struct ab_harden_report *rep, bool changed, ab_error_t *err)
+        const char *bundle_abs, struct ab_spec *spec,
+        const struct ab_json *before, struct ab_harden_report *rep,
+        ab_error_t *err)
 {
   cleanup_state struct ab_state *st = NULL;
+  cleanup_error ab_error_t e2 = NULL;
+  struct ab_netaddr a;
+  bool took = false, changed;
   cleanup_free char *rootfs = absolute (bundle_abs, root_path (spec));
   cleanup_free char *pid_file = absolute (NULL, cc->pid_file);
   struct ab_state_info info = {
@@ -108,18 +143,26 @@ commit (struct abr_ctx *c, const struct ab_cli_create *cc,
     .changes = (const char *const *)rep->changes,
   };
 
-  if (ab_state_begin (c->cfg, cc->id, &st, err) < 0
-      || ab_state_record (st, &info, err) < 0)
-    {
-      ab_state_abort (st);
-      return -1;
-    }
+  if (ab_state_begin (c->cfg, cc->id, &st, err) < 0)
+    return -1;
+  info.changes = NULL;
+  if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0)
+    goto fail;
+  info.changes = (const char *const *)rep->changes;
+  if (ab_state_record (st, &info, err) < 0)
+    goto fail;
+  /* The tree, not the report, decides: idempotence means an unchanged
+   * tree is never written. */
+  changed = !ab_json_equal (before, spec->root);
   if (changed && ab_spec_write (spec, err) < 0)
-    {
-      ab_state_abort (st);
-      return -1;
-    }
+    goto fail;
+  log_changes (cc->id, rep, changed);
   return 0;
+fail:
+  if (took)
+    ab_netalloc_release (c->cfg, a.slot, cc->id, &e2);
+  ab_state_abort (st);
+  return -1;
 }
 
 static int
@@ -128,18 +171,21 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   const char *bundle = cc->bundle ? cc->bundle : ".";
   cleanup_free char *bundle_abs = NULL;
   cleanup_spec struct ab_spec *spec = NULL;
+  cleanup_json struct ab_json *before = NULL;
   struct ab_harden_report rep = { 0 };
-  bool changed = false;
   int r;
 
   if (abr_load_config (c, err) < 0
       || resolve_bundle (bundle, &bundle_abs, err) < 0)
     return -1;
-  r = load_and_harden (c, cc->id, bundle, &spec, &rep, &changed, err);
+  r = load_and_harden (c, cc->id, bundle, &spec, &before, &rep, err);
+  /* Closed: without a guardian the container would have no network to
+   * speak of; refuse now, before anything is changed. */
+  if (r == 0 && c->cfg->net.enabled
+      && ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
+    r = -1;
   if (r == 0)
-    r = commit (c, cc, bundle_abs, spec, &rep, changed, err);
-  if (r == 0)
-    log_changes (cc->id, &rep, changed);
+    r = commit (c, cc, bundle_abs, spec, before, &rep, err);
   ab_harden_report_free (&rep);
   return r;
 }
@@ -191,6 +237,11 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
     if (errno != EINTR)
       return ab_error_errno (err, "container %s: wait for %s", id, c->delegate);
   /* runc has deleted the container (or never made it): so goes ours. */
+  if (ab_container_net_down (c->cfg, id, &rm_err) < 0)
+    {
+      ab_log_warning ("container %s: %s", id, rm_err->msg);
+      ab_error_free (&rm_err);
+    }
   if (ab_state_remove (c->cfg, id, &rm_err) < 0)
     ab_log_warning ("container %s: %s", id, rm_err->msg);
   if (WIFSIGNALED (status))
@@ -227,7 +278,8 @@ abr_cmd_create (struct abr_ctx *c, ab_error_t *err)
     {
       /* The bundle may already be hardened: that is safe to leave.  The
        * state goes, as nothing was created. */
-      cleanup_error ab_error_t e2 = NULL;
+      cleanup_error ab_error_t e2 = NULL, e3 = NULL;
+      ab_container_net_down (c->cfg, cc.id, &e3);
       ab_state_remove (c->cfg, cc.id, &e2);
       return ab_error_wrap (err, "container %s", cc.id);
     }

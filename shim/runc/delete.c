@@ -6,6 +6,7 @@
 
 #include "lib/cleanup.h"
 
+#include "hooks/lib/container.h"
 #include "lib/log.h"
 #include "shim/lib/spawn.h"
 #include "shim/lib/state.h"
@@ -78,6 +79,10 @@ abr_cmd_delete (struct abr_ctx *c, ab_error_t *err)
    * unless the delegate says the container is gone. */
   if (status != 0 && !d.force && !container_gone (c, d.id))
     return status;
+  /* poststop did this unless runc never ran it (a killed runc, a
+   * container that never started): idempotent either way. */
+  if (ab_container_net_down (c->cfg, d.id, err) < 0)
+    return ab_error_wrap (err, "container %s", d.id);
   if (ab_state_remove (c->cfg, d.id, err) < 0)
     return ab_error_wrap (err, "container %s", d.id);
   ab_log_debug ("container %s: state removed", d.id);

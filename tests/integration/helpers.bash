@@ -17,6 +17,8 @@ ab_setup() {
 	cat >"$T/config.yaml" <<-YAML
 	runtime: runc
 	state_dir: $STATE
+	network:
+	  enabled: false
 	YAML
 	export AGENTBOX_CONFIG=$T/config.yaml
 	CONTAINERS=()

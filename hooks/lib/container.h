@@ -1,0 +1,33 @@
+/* agentbox: a container's network, brought up by the createRuntime hook
+ * and taken down by the poststop hook and by delete.
+ *
+ * Up is a list of steps, each with its undo (STYLE.md): veth pair and
+ * addresses, connect guard on the container's cgroup, registration with
+ * the guardian.  If a step fails, the ones that ran are undone in reverse
+ * and the error names the step.  Down is idempotent and best effort: it
+ * tries every step even when one fails, and reports the first failure. */
+#ifndef AB_HOOKS_CONTAINER_H
+#define AB_HOOKS_CONTAINER_H
+
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "shim/lib/config.h"
+
+/* STATE_DIR/netns/proxy: the guardian's network namespace (a bind
+ * mount of its nsfs file). */
+int ab_proxy_netns_path (const struct ab_config *cfg, char **out,
+                         ab_error_t *err);
+/* /sys/fs/bpf/agentbox/ID */
+int ab_guard_pin_dir (const char *id, char **out, ab_error_t *err);
+
+/* Set up the network of container ID, whose init is PID.  A container
+ * without net.json (network off, or a pod container joining its
+ * sandbox's namespace) needs nothing: 0. */
+int ab_container_net_up (const struct ab_config *cfg, const char *id,
+                         pid_t pid, ab_error_t *err);
+/* Undo all of it; the address slot is given back last. */
+int ab_container_net_down (const struct ab_config *cfg, const char *id,
+                           ab_error_t *err);
+
+#endif

@@ -1,0 +1,160 @@
+/* agentboxd: moving bytes both ways with splice(2).
+ *
+ * Each direction splices SRC -> pipe -> DST.  A pipe is taken from a pool
+ * when bytes arrive and given back when it is empty again, so an idle
+ * tunnel costs two sockets and its struct, and file descriptors scale
+ * with busy tunnels, not open ones.  A read of 0 (EOF) is passed on as
+ * shutdown(SHUT_WR) once the pipe is drained: half-close is kept. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "proxy/agentboxd/conn.h"
+
+#define PIPE_SIZE 65536
+#define POOL_MAX 256
+
+static int pool[POOL_MAX][2];
+static unsigned pool_len, in_use;
+
+unsigned
+relay_pipes_in_use (void)
+{
+  return in_use;
+}
+
+static bool
+pipe_get (struct half *h)
+{
+  if (h->pipe[0] >= 0)
+    return true;
+  if (pool_len > 0)
+    {
+      pool_len--;
+      h->pipe[0] = pool[pool_len][0];
+      h->pipe[1] = pool[pool_len][1];
+    }
+  else if (pipe2 (h->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+    return false;
+  else
+    fcntl (h->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+  in_use++;
+  return true;
+}
+
+static void
+pipe_put (struct half *h)
+{
+  if (h->pipe[0] < 0)
+    return;
+  /* Only empty pipes go back: a pipe with bytes in it belongs to the
+   * connection that wrote them. */
+  if (h->inpipe == 0 && pool_len < POOL_MAX)
+    {
+      pool[pool_len][0] = h->pipe[0];
+      pool[pool_len][1] = h->pipe[1];
+      pool_len++;
+    }
+  else
+    {
+      close (h->pipe[0]);
+      close (h->pipe[1]);
+    }
+  h->pipe[0] = h->pipe[1] = -1;
+  in_use--;
+}
+
+void
+half_free (struct half *h)
+{
+  h->inpipe = 0; /* the bytes die with the connection */
+  if (h->pipe[0] >= 0)
+    {
+      close (h->pipe[0]);
+      close (h->pipe[1]);
+      h->pipe[0] = h->pipe[1] = -1;
+      in_use--;
+    }
+}
+
+/* Move what can move now.  -1: the connection is broken. */
+static int
+pump (struct half *h, int src, int dst)
+{
+  for (;;)
+    {
+      bool moved = false;
+
+      if (!h->eof && h->inpipe < PIPE_SIZE)
+        {
+          ssize_t n;
+          if (!pipe_get (h))
+            return -1;
+          n = splice (src, NULL, h->pipe[1], NULL, PIPE_SIZE - h->inpipe,
+                      SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (n > 0)
+            h->inpipe += (size_t)n, moved = true;
+          else if (n == 0)
+            h->eof = true, moved = true;
+          else if (errno != EAGAIN)
+            return -1;
+        }
+      if (h->inpipe > 0)
+        {
+          ssize_t m = splice (h->pipe[0], NULL, dst, NULL, h->inpipe,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (m > 0)
+            h->inpipe -= (size_t)m, moved = true;
+          else if (m < 0 && errno != EAGAIN)
+            return -1;
+        }
+      if (!moved)
+        break;
+    }
+  if (h->inpipe == 0)
+    pipe_put (h);
+  if (h->eof && h->inpipe == 0 && !h->shut)
+    {
+      shutdown (dst, SHUT_WR);
+      h->shut = true;
+    }
+  return 0;
+}
+
+static uint32_t
+want (const struct half *in, const struct half *out)
+{
+  uint32_t ev = 0;
+
+  if (!in->eof && in->inpipe < PIPE_SIZE)
+    ev |= EPOLLIN;
+  if (out->inpipe > 0)
+    ev |= EPOLLOUT;
+  return ev;
+}
+
+void
+relay_event (struct conn *c)
+{
+  c->last = now_ms ();
+  if (pump (&c->c2u, c->cev.fd, c->uev.fd) < 0
+      || pump (&c->u2c, c->uev.fd, c->cev.fd) < 0)
+    {
+      conn_close (c);
+      return;
+    }
+  if (c->c2u.shut && c->u2c.shut)
+    {
+      conn_close (c);
+      return;
+    }
+  conn_interest (c, want (&c->c2u, &c->u2c), want (&c->u2c, &c->c2u));
+}
+
+void
+relay_start (struct conn *c)
+{
+  c->state = S_RELAY;
+  relay_event (c);
+}
