@@ -28,3 +28,8 @@ try "gain privileges via setuid (no_new_privs off)" grep -q '^NoNewPrivs:[[:spac
 try "create a user namespace (unshare -U)" unshare -U true
 try "mount a filesystem" mount -t tmpfs none /mnt
 try "read /proc/kcore" head -c1 /proc/kcore
+# The network: its only link leads to the guardian, which answers names
+# policy allows (none, on the built-in defaults) and proxies nothing else.
+try "resolve github.com (not in the policy)" nslookup github.com
+try "ask an outside DNS server (8.8.8.8) instead" nslookup github.com 8.8.8.8
+try "connect to 140.82.112.3:443 by address" nc -w2 140.82.112.3 443

@@ -12,9 +12,18 @@ case $B in /*) ;; *) B=$top/$B ;; esac
 T=$(mktemp -d /tmp/agentbox-demo.XXXXXX)
 ID=agentbox-demo-$$
 made_sock=
+# A guardian this demo starts is stopped at exit; one already running stays.
+state=/run/agentbox
+guardian_pid() { head -1 "$state/agentboxd.lock" 2>/dev/null; }
+had_guardian=
+pid=$(guardian_pid) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && had_guardian=1
 cleanup() {
 	runc delete --force "$ID" >/dev/null 2>&1 || true
 	"$B/agentbox-runc" delete --force "$ID" >/dev/null 2>&1 || true
+	if [ -z "$had_guardian" ] && pid=$(guardian_pid) && [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null && sleep 0.2
+		mountpoint -q "$state/netns/proxy" && umount "$state/netns/proxy"
+	fi
 	[ -n "$made_sock" ] && rm -f /run/docker.sock
 	rm -rf "$T"
 }
@@ -57,6 +66,10 @@ echo "   the engine asked for: all of \$HOME, the docker socket, CAP_SYS_ADMIN, 
 echo
 # HOME names the fake home, so "~/.ssh" in agentbox's list means it.
 HOME=$home "$B/agentbox-runc" --debug --log "$T/log.json" --log-format json run -b "$bundle" "$ID" || true
+echo
+echo "== what the guardian decided (its audit log, /var/log/agentbox/audit.jsonl)"
+grep -F "\"container\":\"$ID\"" /var/log/agentbox/audit.jsonl 2>/dev/null | tail -4 |
+	jq -r '"  \(.decision)\t\(.layer) \(.resource) (\(.rule))"'
 echo
 echo "== what agentbox changed in the bundle (its debug log)"
 jq -r --arg id "container $ID: " 'select(.level == "debug" and (.msg | startswith($id))) | "  " + (.msg | ltrimstr($id))' "$T/log.json" 2>/dev/null

@@ -197,7 +197,14 @@ resolve_init (const struct ab_config *cfg, ab_error_t *err)
     }
   else if (system_resolver (sys, sizeof sys, err) < 0
            || parse_server (sys, err) < 0)
-    return -1;
+    {
+      /* Closed, not fatal: with no resolver every upstream lookup fails
+       * (so every connection is refused), while DNS answers and denials
+       * keep working. */
+      ab_log_warning ("%s", (*err)->msg);
+      ab_error_free (err);
+      return 0;
+    }
   ev.fd = ns_upstream_socket (server.ss_family, SOCK_DGRAM, err);
   if (ev.fd < 0)
     return ab_error_wrap (err, "resolver socket");
@@ -223,7 +230,10 @@ resolve_start (const char *name, resolve_fn fn, void *data)
       l->qtype = AB_DNS_TYPE_A;
       l->fn = fn;
       l->data = data;
-      send_query (l);
+      if (ev.fd < 0)
+        l->failed = true; /* no resolver */
+      else
+        send_query (l);
       return l->handle;
     }
   /* Full: fails from the next tick, like a timeout would. */
