@@ -166,8 +166,8 @@ up_free (struct up *u)
 /* Load what both directions need.  1: the container has a network of its
  * own; 0: it has none to manage. */
 static int
-up_init (struct up *u, const struct ab_config *cfg, const char *id,
-         pid_t pid, ab_error_t *err)
+up_init (struct up *u, const struct ab_config *cfg, const char *id, pid_t pid,
+         ab_error_t *err)
 {
   cleanup_free char *dir = NULL;
 

@@ -24,8 +24,8 @@ int ab_guard_pin_dir (const char *id, char **out, ab_error_t *err);
 /* Set up the network of container ID, whose init is PID.  A container
  * without net.json (network off, or a pod container joining its
  * sandbox's namespace) needs nothing: 0. */
-int ab_container_net_up (const struct ab_config *cfg, const char *id,
-                         pid_t pid, ab_error_t *err);
+int ab_container_net_up (const struct ab_config *cfg, const char *id, pid_t pid,
+                         ab_error_t *err);
 /* Undo all of it; the address slot is given back last. */
 int ab_container_net_down (const struct ab_config *cfg, const char *id,
                            ab_error_t *err);

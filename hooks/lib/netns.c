@@ -367,13 +367,14 @@ veth_run (struct netctx *c, const struct step *s, ab_error_t *err)
     return ab_error_set (err, ENOMEM, "out of memory");
   if (getrandom (&r, sizeof r, 0) != sizeof r)
     return ab_error_errno (err, "getrandom");
-  /* Random temporary names: the caller's netns is shared with other
-   * containers being set up at the same time. */
-  for (int i = 0; i < 2; i++)
-    {
-      c->end[i].side = SIDE_SELF;
-      snprintf (c->end[i].name, IFNAMSIZ, "abtmp%08x%c", r, "ab"[i]);
-    }
+  /* The pair is born in the proxy netns, its peer end already named
+   * PEER_IF: whatever kills the setup after this, deleting PEER_IF there
+   * removes both ends, so teardown by name always finds it.  The
+   * container end gets a random temporary name until it is moved. */
+  c->end[END_CT].side = SIDE_PX;
+  snprintf (c->end[END_CT].name, IFNAMSIZ, "abtmp%08x", r);
+  c->end[END_PX].side = SIDE_PX;
+  snprintf (c->end[END_PX].name, IFNAMSIZ, "%s", c->p->peer_if);
   peer = rtnl_link_veth_get_peer (l);
   rtnl_link_set_name (l, c->end[END_CT].name);
   rtnl_link_set_name (peer, c->end[END_PX].name);
@@ -383,9 +384,9 @@ veth_run (struct netctx *c, const struct step *s, ab_error_t *err)
       rtnl_link_set_mtu (peer, c->p->mtu);
     }
   rtnl_link_put (peer);
-  rc = rtnl_link_add (c->sk[SIDE_SELF], l, NLM_F_CREATE | NLM_F_EXCL);
+  rc = rtnl_link_add (c->sk[SIDE_PX], l, NLM_F_CREATE | NLM_F_EXCL);
   if (rc < 0)
-    return nl_fail (err, rc, "%s", c->end[END_CT].name);
+    return nl_fail (err, rc, "%s in the proxy netns", c->p->peer_if);
   return 0;
 }
 
@@ -542,8 +543,6 @@ static const struct step setup_steps[] = {
   { STEP_VETH },
   { STEP_MOVE, END_CT },
   { STEP_RENAME, END_CT },
-  { STEP_MOVE, END_PX },
-  { STEP_RENAME, END_PX },
   /* The proxy end first, so that the container end comes up with carrier
    * and its default routes go onto a running link. */
   { STEP_ADDR, END_PX, AF_INET },

@@ -24,8 +24,8 @@
 #include "lib/log.h"
 #include "proxy/agentboxd/conn.h"
 
-#define HEAD_IDLE_MS 10000     /* head, resolve, connect */
-#define RELAY_IDLE_MS 3600000  /* an established tunnel: one hour idle */
+#define HEAD_IDLE_MS 10000    /* head, resolve, connect */
+#define RELAY_IDLE_MS 3600000 /* an established tunnel: one hour idle */
 
 static struct conn *conns;
 static unsigned n_conns;
@@ -42,8 +42,8 @@ int listen_on (int type, unsigned port, ab_error_t *err);
 int
 listen_on (int type, unsigned port, ab_error_t *err)
 {
-  struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
-                             .sin6_port = htons ((uint16_t)port) };
+  struct sockaddr_in6 sa
+      = { .sin6_family = AF_INET6, .sin6_port = htons ((uint16_t)port) };
   int fd = socket (AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int off = 0, on = 1;
 
@@ -176,8 +176,9 @@ resolved (void *data, int status, const struct resolved *r)
   c->lookup = 0;
   if (status != 0)
     {
-      deny (c, c->kind == K_EXPLICIT || c->http.len, "name does not resolve "
-                                                     "upstream",
+      deny (c, c->kind == K_EXPLICIT || c->http.len,
+            "name does not resolve "
+            "upstream",
             NULL);
       return;
     }
@@ -204,8 +205,9 @@ try_connect (struct conn *c)
         {
           if (c->next_addr < c->r.n)
             continue;
-          snprintf (why, sizeof why, "%s resolves to %s, a special-purpose "
-                                     "address",
+          snprintf (why, sizeof why,
+                    "%s resolves to %s, a special-purpose "
+                    "address",
                     c->name, sa_ntop (&sa, ip, sizeof ip));
           deny (c, http, why, &v);
           return;
@@ -318,8 +320,9 @@ check_first_bytes (struct conn *c)
         return 0;
       if (r != AB_SNIFF_OK)
         {
-          deny (c, false, r == AB_SNIFF_NONE ? "TLS without SNI"
-                                             : "malformed TLS ClientHello",
+          deny (c, false,
+                r == AB_SNIFF_NONE ? "TLS without SNI"
+                                   : "malformed TLS ClientHello",
                 NULL);
           return -1;
         }
@@ -393,8 +396,7 @@ static int
 explicit_head (struct conn *c)
 {
   struct verdict v;
-  enum ab_sniff r
-      = ab_http_head ((const char *)c->head, c->head_len, &c->http);
+  enum ab_sniff r = ab_http_head ((const char *)c->head, c->head_len, &c->http);
 
   if (r == AB_SNIFF_MORE)
     return 0;
@@ -430,8 +432,8 @@ explicit_head (struct conn *c)
       const char *path = c->http.path_len ? h + c->http.path_off : "/";
       size_t plen = c->http.path_len ? c->http.path_len : 1;
       size_t rest = c->head_len - (size_t)(line_end + 1 - h);
-      if (asprintf (&c->out, "%s %.*s HTTP/1.%d\r\n", c->http.method,
-                    (int)plen, path, c->http.minor)
+      if (asprintf (&c->out, "%s %.*s HTTP/1.%d\r\n", c->http.method, (int)plen,
+                    path, c->http.minor)
           < 0)
         {
           conn_close (c);

@@ -14,12 +14,12 @@ enum conn_kind
 
 enum conn_state
 {
-  S_HEAD,     /* reading the first bytes: ClientHello / request head */
-  S_RESOLVE,  /* upstream lookup in flight */
-  S_CONNECT,  /* upstream connect in flight */
-  S_TUNNEL,   /* CONNECT answered: reading the tunnel's first bytes */
-  S_SEND,     /* writing what was read ahead to the upstream */
-  S_RELAY,    /* both ways, until both halves closed */
+  S_HEAD,    /* reading the first bytes: ClientHello / request head */
+  S_RESOLVE, /* upstream lookup in flight */
+  S_CONNECT, /* upstream connect in flight */
+  S_TUNNEL,  /* CONNECT answered: reading the tunnel's first bytes */
+  S_SEND,    /* writing what was read ahead to the upstream */
+  S_RELAY,   /* both ways, until both halves closed */
 };
 
 /* One direction of the relay: SRC to DST through a pipe lent from the
@@ -43,7 +43,7 @@ struct conn
   unsigned port;
   uint8_t *head; /* bytes read ahead from the client */
   size_t head_len, head_cap, sent;
-  char *out;     /* what to write upstream first (rewritten head) */
+  char *out; /* what to write upstream first (rewritten head) */
   size_t out_len;
   struct ab_http_head http;
   uint32_t lookup;

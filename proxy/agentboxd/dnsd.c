@@ -23,8 +23,8 @@
 /* ---- the synthetic table: open addressing name -> index, array index
  * -> name; the oldest index is reused when the table is full. ---- */
 
-static char **names;        /* [index] */
-static uint32_t *slots;     /* hash slots: index + 1, 0 empty */
+static char **names;    /* [index] */
+static uint32_t *slots; /* hash slots: index + 1, 0 empty */
 static unsigned n_names, next_index, hash_cap;
 
 static uint32_t
@@ -142,8 +142,8 @@ synth_name (const struct sockaddr_storage *sa)
 /* ---- answering ---- */
 
 static size_t
-answer (const struct container *c, const uint8_t *pkt, size_t len,
-        uint8_t *out, size_t cap)
+answer (const struct container *c, const uint8_t *pkt, size_t len, uint8_t *out,
+        size_t cap)
 {
   struct ab_dns_query q;
   struct verdict v = { .decision = "deny", .mode = "enforce" };
@@ -161,19 +161,21 @@ answer (const struct container *c, const uint8_t *pkt, size_t len,
     {
       /* Closed: only registered containers are answered. */
       snprintf (v.rule, sizeof v.rule, "unknown source");
-      audit (NULL, "dns", "NetworkConnect", res, &v, "query from an "
-                                                     "unregistered address");
-      return ab_dns_write_answer (&q, true, AB_DNS_RCODE_REFUSED, NULL, 0,
-                                  out, cap);
+      audit (NULL, "dns", "NetworkConnect", res, &v,
+             "query from an "
+             "unregistered address");
+      return ab_dns_write_answer (&q, true, AB_DNS_RCODE_REFUSED, NULL, 0, out,
+                                  cap);
     }
   if (q.qclass != AB_DNS_CLASS_IN
       || (q.qtype != AB_DNS_TYPE_A && q.qtype != AB_DNS_TYPE_AAAA))
     {
       snprintf (v.rule, sizeof v.rule, "query type %u", q.qtype);
-      audit (c, "dns", "NetworkConnect", res, &v, "only A and AAAA are "
-                                                  "answered");
-      return ab_dns_write_answer (&q, true, AB_DNS_RCODE_REFUSED, NULL, 0,
-                                  out, cap);
+      audit (c, "dns", "NetworkConnect", res, &v,
+             "only A and AAAA are "
+             "answered");
+      return ab_dns_write_answer (&q, true, AB_DNS_RCODE_REFUSED, NULL, 0, out,
+                                  cap);
     }
   policy_check_host (c, q.name, 0, &v);
   audit (c, "dns", "NetworkConnect", res, &v,
@@ -364,7 +366,8 @@ int listen_on (int type, unsigned port, ab_error_t *err);
 int
 dnsd_init (const struct ab_config *cfg, ab_error_t *err)
 {
-  unsigned range4 = cfg->net.syn4_len >= 31 ? 0 : (1u << (32 - cfg->net.syn4_len)) - 2;
+  unsigned range4
+      = cfg->net.syn4_len >= 31 ? 0 : (1u << (32 - cfg->net.syn4_len)) - 2;
 
   n_names = range4 < SYNTH_MAX ? range4 : SYNTH_MAX;
   for (hash_cap = 2; hash_cap < n_names * 2; hash_cap <<= 1)

@@ -82,8 +82,8 @@ void policy_check_host (const struct container *c, const char *name,
 /* Is ADDR (an upstream result) allowed for C?  Private, loopback,
  * link-local and metadata addresses only when a rule names them. */
 void policy_check_upstream_ip (const struct container *c,
-                               const struct sockaddr_storage *sa,
-                               unsigned port, struct verdict *v);
+                               const struct sockaddr_storage *sa, unsigned port,
+                               struct verdict *v);
 
 /* ---- audit (audit.c) ---- */
 
@@ -91,8 +91,7 @@ int audit_open (const char *path, ab_error_t *err);
 /* One JSON line: time, container, project, layer, action, resource,
  * decision, mode, rule, pid, reason. */
 void audit (const struct container *c, const char *layer, const char *action,
-            const char *resource, const struct verdict *v,
-            const char *reason);
+            const char *resource, const struct verdict *v, const char *reason);
 
 /* ---- DNS server and synthetic addresses (dnsd.c) ---- */
 
@@ -107,14 +106,16 @@ struct resolved
   unsigned n;
   struct sockaddr_storage addr[AB_DNS_MAX_ADDRS];
 };
-typedef void (*resolve_fn) (void *data, int status,
-                            const struct resolved *r);
+typedef void (*resolve_fn) (void *data, int status, const struct resolved *r);
 int resolve_init (const struct ab_config *cfg, ab_error_t *err);
 /* Look NAME up (A, then AAAA); FN runs later from the loop, never from
  * within this call.  Returns a handle for resolve_cancel. */
 uint32_t resolve_start (const char *name, resolve_fn fn, void *data);
 void resolve_cancel (uint32_t handle);
 void resolve_tick (uint64_t now);
+/* Complete the lookups the cache answered (the loop calls it after each
+ * batch of events). */
+void resolve_flush (void);
 
 /* ---- proxy connections (conn.c, relay.c) ---- */
 
@@ -127,8 +128,7 @@ unsigned proxy_count (void);
 /* Unmap ::ffff:a.b.c.d into AF_INET in place. */
 void sa_unmap (struct sockaddr_storage *sa);
 /* "1.2.3.4" or "2001:db8::1" */
-const char *sa_ntop (const struct sockaddr_storage *sa, char *buf,
-                     size_t cap);
+const char *sa_ntop (const struct sockaddr_storage *sa, char *buf, size_t cap);
 unsigned sa_port (const struct sockaddr_storage *sa);
 
 extern const struct ab_config *g_cfg;

@@ -76,6 +76,7 @@ loop_run (void (*tick) (uint64_t now), ab_error_t *err)
           struct ev *e = evs[i].data.ptr;
           e->fn (e, evs[i].events);
         }
+      resolve_flush ();
       now = now_ms ();
       if (now - last >= 1000)
         {
@@ -103,10 +104,10 @@ sa_unmap (struct sockaddr_storage *sa)
 const char *
 sa_ntop (const struct sockaddr_storage *sa, char *buf, size_t cap)
 {
-  const void *a = sa->ss_family == AF_INET
-                      ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                      : (const void *)&((const struct sockaddr_in6 *)sa)
-                            ->sin6_addr;
+  const void *a
+      = sa->ss_family == AF_INET
+            ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+            : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 
   if (inet_ntop (sa->ss_family, a, buf, (socklen_t)cap) == NULL)
     snprintf (buf, cap, "?");

@@ -15,12 +15,15 @@
 #include "proxy/agentboxd/guardian.h"
 
 #define RESOLVE_MAX 4096
+#define CACHE_SIZE 4096 /* direct-mapped by name hash */
+#define CACHE_MIN_S 5   /* upstream TTLs are clamped to [5 s, 5 min] */
+#define CACHE_MAX_S 300
 #define TRY_MS 2000
 #define TRIES 2
 
 struct lookup
 {
-  bool used, failed;
+  bool used, failed, done;
   uint16_t id;
   uint32_t handle;
   char name[AB_DNS_NAME_MAX];
@@ -30,9 +33,55 @@ struct lookup
   resolve_fn fn;
   void *data;
   struct resolved r;
+  uint32_t ttl;
 };
 
 static struct lookup lookups[RESOLVE_MAX];
+static bool any_done;
+
+/* Answers are kept for their TTL: a connection to a name looked up a
+ * moment ago does not wait for the resolver again. */
+struct cached
+{
+  char name[AB_DNS_NAME_MAX];
+  uint64_t expires;
+  struct resolved r;
+  uint32_t ttl;
+};
+static struct cached *cache;
+
+static struct cached *
+cache_slot (const char *name)
+{
+  uint32_t h = 2166136261u;
+
+  for (const char *p = name; *p; p++)
+    h = (h ^ (uint8_t)*p) * 16777619u;
+  return cache ? &cache[h % CACHE_SIZE] : NULL;
+}
+
+static void
+cache_put (const char *name, const struct resolved *r, uint32_t ttl)
+{
+  struct cached *c = cache_slot (name);
+
+  if (c == NULL || r->n == 0)
+    return;
+  ttl = ttl < CACHE_MIN_S ? CACHE_MIN_S : ttl > CACHE_MAX_S ? CACHE_MAX_S : ttl;
+  snprintf (c->name, sizeof c->name, "%s", name);
+  c->r = *r;
+  c->expires = now_ms () + (uint64_t)ttl * 1000;
+}
+
+static const struct resolved *
+cache_get (const char *name)
+{
+  struct cached *c = cache_slot (name);
+
+  if (c == NULL || c->expires <= now_ms () || strcmp (c->name, name) != 0)
+    return NULL;
+  return &c->r;
+}
 static struct sockaddr_storage server;
 static socklen_t server_len;
 static struct ev ev = { .fd = -1 };
@@ -101,6 +150,8 @@ finish (struct lookup *l, int status)
   struct resolved r = l->r;
 
   l->used = false;
+  if (status == 0)
+    cache_put (l->name, &r, l->ttl);
   fn (data, status, &r);
 }
 
@@ -167,11 +218,12 @@ on_answer (struct ev *e, uint32_t events)
         {
           struct lookup *l = &lookups[i];
           if (!l->used || l->failed || l->id != id
-              || ab_dns_parse_answer (buf, (size_t)n, id, l->name, l->qtype,
-                                      &a)
+              || ab_dns_parse_answer (buf, (size_t)n, id, l->name, l->qtype, &a)
                      < 0)
             continue;
           add_addrs (l, &a);
+          if (a.n && (l->ttl == 0 || a.ttl < l->ttl))
+            l->ttl = a.ttl;
           if (l->r.n == 0 && l->qtype == AB_DNS_TYPE_A)
             {
               l->qtype = AB_DNS_TYPE_AAAA;
@@ -189,6 +241,10 @@ int
 resolve_init (const struct ab_config *cfg, ab_error_t *err)
 {
   char sys[64];
+
+  cache = calloc (CACHE_SIZE, sizeof *cache);
+  if (cache == NULL)
+    return ab_error_set (err, ENOMEM, "resolver cache");
 
   if (cfg->net.resolver)
     {
@@ -218,6 +274,8 @@ resolve_init (const struct ab_config *cfg, ab_error_t *err)
 uint32_t
 resolve_start (const char *name, resolve_fn fn, void *data)
 {
+  const struct resolved *hit = cache_get (name);
+
   for (unsigned i = 0; i < RESOLVE_MAX; i++)
     {
       struct lookup *l = &lookups[i];
@@ -230,7 +288,12 @@ resolve_start (const char *name, resolve_fn fn, void *data)
       l->qtype = AB_DNS_TYPE_A;
       l->fn = fn;
       l->data = data;
-      if (ev.fd < 0)
+      if (hit)
+        {
+          l->r = *hit;
+          l->done = any_done = true; /* answered by resolve_flush */
+        }
+      else if (ev.fd < 0)
         l->failed = true; /* no resolver */
       else
         send_query (l);
@@ -246,6 +309,23 @@ resolve_cancel (uint32_t handle)
   for (unsigned i = 0; i < RESOLVE_MAX; i++)
     if (lookups[i].used && lookups[i].handle == handle)
       lookups[i].used = false;
+}
+
+void
+resolve_flush (void)
+{
+  if (!any_done)
+    return;
+  any_done = false;
+  for (unsigned i = 0; i < RESOLVE_MAX; i++)
+    if (lookups[i].used && lookups[i].done)
+      {
+        struct lookup *l = &lookups[i];
+        resolve_fn fn = l->fn;
+        struct resolved r = l->r;
+        l->used = false;
+        fn (l->data, 0, &r);
+      }
 }
 
 void

@@ -169,8 +169,7 @@ bad:
 
 int
 ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
-                   yaml_node_t *k, yaml_node_t *v, void *data,
-                   ab_error_t *err)
+                   yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
 {
   struct ab_netconf *n = data;
 

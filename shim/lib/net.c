@@ -142,16 +142,16 @@ set_proxy_env (struct ab_spec *s, const struct ab_config *cfg,
 int
 ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
                 const char *state_dir, const struct ab_netaddr *a,
-                const char *hook, struct ab_harden_report *rep,
-                ab_error_t *err)
+                const char *hook, struct ab_harden_report *rep, ab_error_t *err)
 {
   const char *path = NULL;
   int listed = ab_spec_namespace (s, "network", &path);
 
   if (!listed || path)
     {
-      ab_harden_report_add (rep, "namespace network: %s replaced by a new "
-                                 "one",
+      ab_harden_report_add (rep,
+                            "namespace network: %s replaced by a new "
+                            "one",
                             path ? path : "the host's");
       if (ab_spec_set_namespace (s, "network", NULL, err) < 0)
         return -1;
@@ -181,8 +181,9 @@ ab_net_write_resolv (const char *state_dir, const struct ab_netaddr *a,
   f = fopen (path, "we");
   if (f == NULL)
     return ab_error_errno (err, "write %s", path);
-  fprintf (f, "# agentbox: names are answered by the guardian\n"
-              "nameserver %s\n",
+  fprintf (f,
+           "# agentbox: names are answered by the guardian\n"
+           "nameserver %s\n",
            peer);
   if (a->ipv6)
     fprintf (f, "nameserver %s\n", peer6);

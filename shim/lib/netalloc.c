@@ -157,8 +157,8 @@ ab_netalloc_take (const struct ab_config *cfg, const char *id,
 }
 
 int
-ab_netalloc_release (const struct ab_config *cfg, unsigned slot,
-                     const char *id, ab_error_t *err)
+ab_netalloc_release (const struct ab_config *cfg, unsigned slot, const char *id,
+                     ab_error_t *err)
 {
   cleanup_close int lock_fd = -1, dfd = -1;
   char name[16], who[256];
@@ -175,8 +175,7 @@ ab_netalloc_release (const struct ab_config *cfg, unsigned slot,
 }
 
 int
-ab_netaddr_write (const char *dir, const struct ab_netaddr *a,
-                  ab_error_t *err)
+ab_netaddr_write (const char *dir, const struct ab_netaddr *a, ab_error_t *err)
 {
   cleanup_free char *path = NULL, *tmp = NULL;
   char c4[AB_ADDRSTRLEN], p4[AB_ADDRSTRLEN], c6[AB_ADDRSTRLEN],

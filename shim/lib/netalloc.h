@@ -44,8 +44,7 @@ int ab_netalloc_release (const struct ab_config *cfg, unsigned slot,
 int ab_netaddr_write (const char *dir, const struct ab_netaddr *a,
                       ab_error_t *err);
 /* 0 and OUT filled; ENOENT when there is none (network off for it). */
-int ab_netaddr_read (const char *dir, struct ab_netaddr *out,
-                     ab_error_t *err);
+int ab_netaddr_read (const char *dir, struct ab_netaddr *out, ab_error_t *err);
 
 /* "a.b.c.d" / IPv6 text of A's fields, in static-free buffers. */
 #define AB_ADDRSTRLEN 46

@@ -93,8 +93,8 @@ TEST (network_config_errors)
     {
       struct ab_config *c = NULL;
       cleanup_error ab_error_t err = NULL;
-      int r = ab_config_parse ("t.yaml", bad[i].yaml, strlen (bad[i].yaml),
-                               &c, &err);
+      int r = ab_config_parse ("t.yaml", bad[i].yaml, strlen (bad[i].yaml), &c,
+                               &err);
       CHECK (r < 0);
       if (r < 0)
         CHECK_CONTAINS (err->msg, bad[i].want);
@@ -162,7 +162,10 @@ TEST (concurrent_takes_are_distinct)
 {
   char dir[] = "/tmp/ab-netalloc.XXXXXX";
   cleanup_config struct ab_config *c = NULL;
-  enum { N = 24 };
+  enum
+  {
+    N = 24
+  };
   pid_t pids[N];
   bool seen[N] = { false };
 

@@ -318,8 +318,9 @@ TEST (second_setup_is_eexist)
   check_no_tmp (NS_PX);
 }
 
-/* A fresh container, but PEER clashes in the proxy netns: the failure
- * comes after the container end is in place, and the undo removes it. */
+/* A fresh container, but PEER clashes in the proxy netns: the pair is
+ * born there under PEER's name, so creating it fails and nothing reaches
+ * the container. */
 TEST (proxy_clash_undoes_container_end)
 {
   struct ab_netplan p = plan (NS_CT2);
@@ -331,7 +332,8 @@ TEST (proxy_clash_undoes_container_end)
   CHECK (ab_net_setup (&p, &err) == -1);
   CHECK (in_own_netns ());
   CHECK (err && err->status == EEXIST);
-  CHECK_CONTAINS (err ? err->msg : NULL, "rename");
+  CHECK_CONTAINS (err ? err->msg : NULL, "create veth pair");
+  CHECK_CONTAINS (err ? err->msg : NULL, peer);
   ct2 = out ("ip -n %s -o link", ns_name[NS_CT2]);
   CHECK (count_lines (ct2) == 1);
   CHECK_LACKS (ct2, "eth0");
