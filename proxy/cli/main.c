@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/cli.h"
+#include "proxy/cli/cli.h"
 
 static const struct
 {
@@ -13,6 +14,8 @@ static const struct
 } commands[] = {
   { "policy", ab_policy_cli,
     "policy check|explain   check Cedar policies, explain a decision" },
+  { "guardian", ab_guardian_cli,
+    "guardian status|reload ask agentboxd how it is, reload its policy" },
 };
 
 static int

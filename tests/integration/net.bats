@@ -204,3 +204,25 @@ direct() {
 	run ip -o link
 	[[ "$output" != *abtmp* ]]
 }
+
+@test "net: reload swaps the policy in; one that does not compile changes nothing" {
+	start_agent
+	run in_agent "nslookup www.denied.example"
+	[ "$status" -ne 0 ]
+	cat >>"$T/policy.cedar" <<-CEDAR
+	permit (principal, action == Action::"NetworkConnect",
+	        resource in Host::"www.denied.example");
+	CEDAR
+	run "$B/agentbox" guardian reload
+	[ "$status" -eq 0 ]
+	run in_agent "nslookup www.denied.example"
+	[ "$status" -eq 0 ]
+	echo 'permit (principal, action ==' >>"$T/policy.cedar"
+	run "$B/agentbox" guardian reload
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"policy.cedar:"* ]]
+	run in_agent "nslookup www.denied.example"
+	[ "$status" -eq 0 ]
+	run "$B/agentbox" guardian status
+	[[ "$output" == *'"containers": 1'* ]]
+}

@@ -1,0 +1,7 @@
+/* agentbox: subcommands that live in the CLI itself. */
+#ifndef AB_PROXY_CLI_H
+#define AB_PROXY_CLI_H
+
+int ab_guardian_cli (int argc, char **argv);
+
+#endif
