@@ -226,3 +226,21 @@ direct() {
 	run "$B/agentbox" guardian status
 	[[ "$output" == *'"containers": 1'* ]]
 }
+
+@test "net: DNS over TCP answers; garbage packets do not crash the guardian" {
+	start_agent
+	pid=$(jq -r .pid <(abr state "$ID"))
+	peer=$(jq -r .peer4 "$STATE/containers/$ID/net.json")
+	run nsenter --net=/proc/$pid/ns/net python3 "$AB_TOP/tests/net/dns-probe.py" tcp "$peer" www.allowed.example
+	[ "$status" -eq 0 ]
+	[[ "$output" == 198.1[89].* ]]
+	run nsenter --net=/proc/$pid/ns/net python3 "$AB_TOP/tests/net/dns-probe.py" tcp "$peer" www.denied.example
+	[ "$output" = "rcode 3" ]
+	guardian=$(guardian_pid)
+	run nsenter --net=/proc/$pid/ns/net python3 "$AB_TOP/tests/net/dns-probe.py" garbage "$peer" 3000
+	[ "$output" = "sent 3000" ]
+	[ "$(guardian_pid)" = "$guardian" ]
+	run in_agent "nslookup www.allowed.example"
+	[ "$status" -eq 0 ]
+	grep -q '"layer":"dns"' "$T/audit.jsonl"
+}
