@@ -27,7 +27,7 @@ policy_load (const struct ab_config *cfg, ab_error_t *err)
     {
       /* The built-in default file may be absent: then nothing is
        * allowed (default deny).  A file the config names must exist. */
-      if (access (*f, F_OK) < 0 && errno == ENOENT && cfg->path == NULL)
+      if (access (*f, F_OK) < 0 && errno == ENOENT && !cfg->net.policy_set)
         {
           ab_log_info ("policy %s: absent, everything is denied", *f);
           continue;

@@ -207,6 +207,7 @@ ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
         return -1;
       ab_strvfree (n->policy);
       n->policy = list;
+      n->policy_set = true;
       return 0;
     }
   return ab_yaml_error (err, file, k, "unknown key `network.%s`", key);

@@ -57,6 +57,7 @@ struct ab_config
                              /var/log/agentbox/audit.jsonl */
     char **policy;        /* `network.policy`: Cedar/YAML files;
                              default /etc/agentbox/policy.cedar */
+    bool policy_set;      /* named in the file: then they must exist */
     char *guardian;       /* `network.guardian`: agentboxd's path;
                              NULL = beside agentbox-runc */
     char *hook;           /* `network.hook`: agentbox-hook's path;

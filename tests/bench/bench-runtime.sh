@@ -11,13 +11,25 @@ command -v hyperfine >/dev/null || { echo "bench-runtime: hyperfine is not insta
 [ "$(id -u)" -eq 0 ] || { echo "bench-runtime: needs root"; exit 1; }
 
 T=$(mktemp -d /tmp/ab-bench.XXXXXX)
-trap 'runc --root "$T/root" delete -f bench-runc >/dev/null 2>&1; runc --root "$T/root" delete -f bench-ab >/dev/null 2>&1; rm -rf "$T"' EXIT
+cleanup() {
+	local id pid
+	for id in bench-runc bench-ab bench-net; do
+		runc --root "$T/root" delete -f $id >/dev/null 2>&1
+	done
+	pid=$(head -1 "$T/netstate/agentboxd.lock" 2>/dev/null) && [ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 0.2
+	mountpoint -q "$T/netstate/netns/proxy" 2>/dev/null && umount "$T/netstate/netns/proxy"
+	rm -rf "$T"
+}
+trap cleanup EXIT
 mkdir -p "$T/bundle/rootfs/bin" "$T/state"
 cp /bin/busybox "$T/bundle/rootfs/bin/"
 ln -s busybox "$T/bundle/rootfs/bin/true"
 (cd "$T/bundle" && runc spec)
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$T/bundle/config.json" >"$T/orig.json"
-printf 'runtime: runc\nstate_dir: %s/state\n' "$T" >"$T/config.yaml"
+# The foundation's rows run with the network layer off; one row adds it
+# (veth, connect guard, registration with an already running guardian).
+printf 'runtime: runc\nstate_dir: %s/state\nnetwork: {enabled: false}\n' "$T" >"$T/config.yaml"
+printf 'runtime: runc\nstate_dir: %s/netstate\nnetwork: {resolver: 127.0.0.1, audit_log: %s/audit.jsonl}\n' "$T" "$T" >"$T/net.yaml"
 export AGENTBOX_CONFIG=$T/config.yaml
 
 # The hardened bundle, for the like-for-like row: runc given the same
@@ -33,7 +45,12 @@ hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$T/r.json" \
 hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$T/h.json" \
 	--prepare "cp $T/hardened.json $T/bundle/config.json" \
 	-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc" >/dev/null
-jq -s '.[0].results += .[1].results | .[0]' "$T/r.json" "$T/h.json" >"$T/all.json"
+# Warm the guardian once so the row measures a create, not its start.
+AGENTBOX_CONFIG=$T/net.yaml "$B/agentbox-runc" --root "$T/root" run -b "$T/bundle" bench-net >/dev/null
+hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$T/n.json" \
+	--prepare "cp $T/orig.json $T/bundle/config.json" \
+	-n "agentbox-runc, network layer on" "env AGENTBOX_CONFIG=$T/net.yaml $B/agentbox-runc --root $T/root run -b $T/bundle bench-net" >/dev/null
+jq -s '.[0].results += .[1].results + .[2].results | .[0]' "$T/r.json" "$T/h.json" "$T/n.json" >"$T/all.json"
 mv "$T/all.json" "$T/r.json"
 
 jq -r '
@@ -45,4 +62,6 @@ jq -r '
   (.results[] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
   "",
   "target for the foundation: <= 1.05x. The row \"runc (bundle already hardened)\" is runc",
-  "paying for the seccomp filter agentbox adds; agentbox-runc minus that row is agentbox own cost."' "$T/r.json"
+  "paying for the seccomp filter agentbox adds; agentbox-runc minus that row is agentbox own cost.",
+  "The network row adds the createRuntime and poststop hooks (veth pair, connect guard,",
+  "registration) against a running guardian."' "$T/r.json"
