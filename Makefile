@@ -123,11 +123,21 @@ $(B)/agentbox: $(call objs,$(wildcard proxy/cli/*.c)) $(ALL_LIBS)
 $(B)/agentbox-hook: $(call objs,$(wildcard hooks/hook/*.c)) $(ALL_LIBS)
 $(B)/agentboxd: $(call objs,$(wildcard proxy/agentboxd/*.c)) $(ALL_LIBS)
 
+# The in-container hostexec client: static, libc only, so it runs in any
+# image it is bound into.
+ifneq ($(wildcard shim/hostexec/*.c),)
+PROGRAMS_STATIC := $(B)/hostexec
+endif
+$(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxproto.h
+	$(call msg,LD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
+		-o $@ $(filter %.c,$^)
+
 $(PROGRAMS):
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(PKG_LIBS)
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(PROGRAMS_STATIC)
 .DEFAULT_GOAL := all
 
 # ---- unit tests: tests/unit/test-NAME.c -> build/tests/test-NAME ----------
@@ -195,14 +205,14 @@ demo: all
 # ---- install ----------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
-	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(PROGRAMS) $(PROGRAMS_STATIC) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/agentbox
 	install -m 0644 contrib/config.yaml $(DESTDIR)$(DATADIR)/config.yaml.example
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml ]; then \
 	  install -m 0644 contrib/config.yaml $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml; fi
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS) $(PROGRAMS_STATIC)))
 	rm -rf $(DESTDIR)$(DATADIR)
 
 # ---- housekeeping -----------------------------------------------------------

@@ -54,6 +54,14 @@ void
 audit (const struct container *c, const char *layer, const char *action,
        const char *resource, const struct verdict *v, const char *reason)
 {
+  audit_extra (c, layer, action, resource, v, reason, NULL);
+}
+
+void
+audit_extra (const struct container *c, const char *layer, const char *action,
+             const char *resource, const struct verdict *v, const char *reason,
+             const char *extra)
+{
   struct ab_buf b = AB_BUF_INIT;
   struct timespec ts;
   struct tm tm;
@@ -77,6 +85,8 @@ audit (const struct container *c, const char *layer, const char *action,
     ab_buf_puts (&b, ",\"pid\":null");
   if (reason)
     field (&b, "reason", reason);
+  if (extra)
+    ab_buf_puts (&b, extra);
   ab_buf_puts (&b, "}\n");
   /* One write per line with O_APPEND: lines never interleave. */
   if (b.data && audit_fd >= 0 && write (audit_fd, b.data, b.len) < 0)

@@ -50,6 +50,15 @@ container_by_addr (const struct sockaddr_storage *sa)
   return NULL;
 }
 
+struct container *
+container_by_id (const char *id)
+{
+  for (struct container *c = containers; c; c = c->next)
+    if (strcmp (c->id, id) == 0)
+      return c;
+  return NULL;
+}
+
 static void
 unregister (const char *id)
 {
@@ -58,6 +67,8 @@ unregister (const char *id)
       {
         struct container *c = *p;
         *p = c->next;
+        hx_container_gone (c);
+        free (c->bundle);
         free (c);
         n_containers--;
         return;
@@ -65,21 +76,23 @@ unregister (const char *id)
 }
 
 static void
-read_project (const char *dir, char *out, size_t cap)
+read_state (const char *dir, struct container *c)
 {
   cleanup_free char *path = NULL;
   cleanup_json struct ab_json *st = NULL;
   cleanup_error ab_error_t err = NULL;
-  const char *p;
+  const char *p, *b;
 
-  out[0] = '\0';
+  c->project[0] = '\0';
   if (asprintf (&path, "%s/state.json", dir) < 0
       || ab_json_parse_file (path, &st, &err) < 0)
     return;
   p = ab_json_get_string (ab_json_get (st, "annotations"),
                           "io.agentbox.project");
   if (p)
-    snprintf (out, cap, "%s", p);
+    snprintf (c->project, sizeof c->project, "%s", p);
+  b = ab_json_get_string (st, "bundle");
+  c->bundle = b ? strdup (b) : NULL;
 }
 
 static int
@@ -99,9 +112,17 @@ do_register (const char *id, pid_t pid, ab_error_t *err)
       return -1;
     }
   snprintf (c->id, sizeof c->id, "%s", id);
-  read_project (dir, c->project, sizeof c->project);
+  read_state (dir, c);
   c->pid = pid;
   unregister (id);
+  /* Closed: a container whose hostexec socket cannot be made is not
+   * registered, and its create fails. */
+  if (hx_container_up (c, err) < 0)
+    {
+      free (c->bundle);
+      free (c);
+      return -1;
+    }
   c->next = containers;
   containers = c;
   n_containers++;
@@ -180,6 +201,22 @@ handle (const char *line, size_t len, struct ab_buf *out)
     unregister (id);
   else if (strcmp (op, "reload") == 0)
     policy_load (g_cfg, &err);
+  else if (strcmp (op, "approvals") == 0)
+    {
+      hx_list_pending (out);
+      return;
+    }
+  else if (strcmp (op, "approve") == 0 || strcmp (op, "deny") == 0)
+    {
+      const char *by = ab_json_get_string (req, "by");
+      const char *reason = ab_json_get_string (req, "reason");
+      if (id == NULL)
+        ab_error_set (&err, EINVAL, "%s: no `id`", op);
+      else if (op[0] == 'a')
+        hx_approve (id, by ? by : "cli", &err);
+      else
+        hx_deny (id, reason ? reason : "denied by a human", &err);
+    }
   else
     ab_error_set (&err, EINVAL, "unknown op `%s`", op);
   if (err)

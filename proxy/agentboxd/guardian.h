@@ -49,14 +49,20 @@ int ns_upstream_socket (int domain, int type, ab_error_t *err);
 
 /* ---- containers (control.c) ---- */
 
+struct hx_listener; /* hostexec.c */
+
 struct container
 {
   char id[128];
   char project[128];
   struct ab_netaddr a;
   pid_t pid;
+  char *bundle;            /* from state.json */
+  struct hx_listener *hx;  /* its hostexec socket, NULL when off */
   struct container *next;
 };
+
+struct container *container_by_id (const char *id);
 
 /* The container whose /31 or /127 SA is in (its own address); NULL. */
 struct container *container_by_addr (const struct sockaddr_storage *sa);
@@ -92,6 +98,11 @@ int audit_open (const char *path, ab_error_t *err);
  * decision, mode, rule, pid, reason. */
 void audit (const struct container *c, const char *layer, const char *action,
             const char *resource, const struct verdict *v, const char *reason);
+/* The same with EXTRA, a JSON fragment of more members (",\"k\":1"). */
+void audit_extra (const struct container *c, const char *layer,
+                  const char *action, const char *resource,
+                  const struct verdict *v, const char *reason,
+                  const char *extra);
 
 /* ---- DNS server and synthetic addresses (dnsd.c) ---- */
 
@@ -122,6 +133,22 @@ void resolve_flush (void);
 int proxy_init (const struct ab_config *cfg, ab_error_t *err);
 void proxy_tick (uint64_t now);
 unsigned proxy_count (void);
+
+/* ---- hostexec (hostexec.c) ---- */
+
+int hx_init (const struct ab_config *cfg, ab_error_t *err);
+/* Open C's socket STATE/containers/ID/run/hostexec.sock. */
+int hx_container_up (struct container *c, ab_error_t *err);
+/* Close it and end C's sessions (their commands are killed). */
+void hx_container_gone (struct container *c);
+void hx_tick (uint64_t now);
+struct ab_buf;
+/* Control socket: list, approve, deny pending requests. */
+void hx_list_pending (struct ab_buf *out);
+int hx_approve (const char *id, const char *by, ab_error_t *err);
+int hx_deny (const char *id, const char *reason, ab_error_t *err);
+/* The namespace agentboxd started in: host commands run there. */
+int ns_host_fd (void);
 
 /* ---- helpers ---- */
 

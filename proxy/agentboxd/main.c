@@ -49,6 +49,7 @@ tick (uint64_t now)
   resolve_tick (now);
   proxy_tick (now);
   dnsd_tick (now);
+  hx_tick (now);
 }
 
 /* One guardian per state directory: the second one exits 0. */

@@ -25,7 +25,13 @@
 
 #define NSFS_MAGIC 0x6e736673
 
-static int upstream_fd = -1, proxy_fd = -1;
+static int upstream_fd = -1, proxy_fd = -1, host_fd = -1;
+
+int
+ns_host_fd (void)
+{
+  return host_fd;
+}
 
 static bool
 is_netns (const char *path)
@@ -57,6 +63,9 @@ ns_setup (const struct ab_config *cfg, ab_error_t *err)
   cleanup_free char *path = NULL, *dir = NULL;
   const struct ab_netconf *n = &cfg->net;
 
+  host_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (host_fd < 0)
+    return ab_error_errno (err, "open the host netns");
   upstream_fd = open (n->upstream_netns ? n->upstream_netns
                                         : "/proc/thread-self/ns/net",
                       O_RDONLY | O_CLOEXEC);

@@ -3,5 +3,7 @@
 #define AB_PROXY_CLI_H
 
 int ab_guardian_cli (int argc, char **argv);
+int ab_approvals_cli (int argc, char **argv);
+int ab_decide_cli (int argc, char **argv);
 
 #endif

@@ -16,6 +16,11 @@ static const struct
     "policy check|explain   check Cedar policies, explain a decision" },
   { "guardian", ab_guardian_cli,
     "guardian status|reload ask agentboxd how it is, reload its policy" },
+  { "approvals", ab_approvals_cli,
+    "approvals              hostexec requests waiting for a human" },
+  { "approve", ab_decide_cli, "approve ID             run a waiting request" },
+  { "deny", ab_decide_cli,
+    "deny ID [--reason T]   refuse a waiting request" },
 };
 
 static int

@@ -64,6 +64,23 @@ struct ab_config
                              NULL = beside agentbox-runc */
   } net;
 
+  /* hostexec (docs/hostexec.md): */
+  struct ab_hxconf
+  {
+    bool enabled;             /* `hostexec.enabled`, default true */
+    unsigned command_timeout; /* `hostexec.command_timeout` s, default 600 */
+    unsigned approval_timeout; /* `hostexec.approval_timeout` s, 300 */
+    long long output_limit;   /* `hostexec.output_limit` bytes, 64 MiB */
+    char **pass_env;          /* `hostexec.pass_env`: names the client may
+                                 send; default TERM LANG LC_ALL LC_CTYPE TZ
+                                 NO_COLOR CI */
+    char *path;               /* `hostexec.path`: PATH of host commands,
+                                 default /usr/local/bin:/usr/bin:/bin */
+    char *client;             /* `hostexec.client`: the static client bound
+                                 into containers; NULL = beside
+                                 agentbox-runc */
+  } hx;
+
   /* Not from the file.  Is the namespace file PATH a namespace of a
    * container agentbox confined (so joining it is kept)?  1 yes, 0 no,
    * negative on error (counted as no: closed).  NULL, the default, means
@@ -91,6 +108,13 @@ void ab_config_net_free (struct ab_netconf *n);
 int ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
                        yaml_node_t *k, yaml_node_t *v, void *data,
                        ab_error_t *err);
+
+/* The `hostexec:` section (config-hx.c). */
+int ab_config_hx_defaults (struct ab_hxconf *h);
+void ab_config_hx_free (struct ab_hxconf *h);
+int ab_config_hx_key (const char *file, yaml_document_t *doc, const char *key,
+                      yaml_node_t *k, yaml_node_t *v, void *data,
+                      ab_error_t *err);
 
 /* The delegate runtime as an absolute path: config's `runtime`, else runc
  * from PATH, else crun.  Error if none is found. */

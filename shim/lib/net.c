@@ -78,6 +78,66 @@ add_hook (struct ab_spec *s, const struct ab_config *cfg, const char *stage,
   return 0;
 }
 
+/* The mount at DEST from SRC, replacing any other mount there. */
+static int
+bind_once (struct ab_spec *s, const char *dest, const char *src,
+           const char *const *opts, struct ab_harden_report *rep,
+           ab_error_t *err)
+{
+  bool have = false;
+
+  for (size_t i = ab_spec_mount_count (s); i-- > 0;)
+    {
+      struct ab_mount m;
+
+      if (ab_spec_mount (s, i, &m, err) < 0)
+        return -1;
+      free (m.options);
+      if (m.destination == NULL || strcmp (m.destination, dest) != 0)
+        continue;
+      if (!have && m.source && strcmp (m.source, src) == 0)
+        have = true;
+      else
+        {
+          ab_harden_report_add (rep, "mounts: %s from %s replaced", dest,
+                                m.source ? m.source : "(none)");
+          ab_spec_mount_remove (s, i);
+        }
+    }
+  if (have)
+    return 0;
+  ab_harden_report_add (rep, "mounts: %s bound from %s", dest, src);
+  return ab_spec_mount_add (s, dest, "bind", src, opts, err);
+}
+
+/* The hostexec client on PATH, and STATE/run (where the guardian puts
+ * the container's hostexec.sock) at /run/agentbox.  Read-only: a socket
+ * on a read-only mount still accepts connections. */
+static int
+bind_hostexec (struct ab_spec *s, const struct ab_config *cfg,
+               const char *state_dir, struct ab_harden_report *rep,
+               ab_error_t *err)
+{
+  static const char *const dir_opts[]
+      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
+  static const char *const bin_opts[] = { "bind", "ro", "nosuid", "nodev", NULL };
+  cleanup_free char *run = NULL, *client = NULL;
+
+  if (!cfg->hx.enabled)
+    return 0;
+  if (cfg->hx.client && !(client = strdup (cfg->hx.client)))
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (client == NULL && ab_sibling_path ("hostexec", &client, err) < 0)
+    return ab_error_wrap (err, "hostexec client");
+  if (asprintf (&run, "%s/run", state_dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (bind_once (s, "/run/agentbox", run, dir_opts, rep, err) < 0
+      || bind_once (s, "/usr/local/bin/hostexec", client, bin_opts, rep, err)
+             < 0)
+    return -1;
+  return 0;
+}
+
 /* /etc/resolv.conf from the state directory, replacing the engine's. */
 static int
 bind_resolv (struct ab_spec *s, const char *state_dir,
@@ -86,34 +146,10 @@ bind_resolv (struct ab_spec *s, const char *state_dir,
   static const char *const opts[]
       = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
   cleanup_free char *src = NULL;
-  bool have = false;
 
   if (asprintf (&src, "%s/resolv.conf", state_dir) < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
-  for (size_t i = ab_spec_mount_count (s); i-- > 0;)
-    {
-      struct ab_mount m;
-      bool ours;
-
-      if (ab_spec_mount (s, i, &m, err) < 0)
-        return -1;
-      free (m.options);
-      if (m.destination == NULL || strcmp (m.destination, RESOLV) != 0)
-        continue;
-      ours = m.source && strcmp (m.source, src) == 0 && !have;
-      if (ours)
-        have = true;
-      else
-        {
-          ab_harden_report_add (rep, "mounts: %s from %s replaced", RESOLV,
-                                m.source ? m.source : "(none)");
-          ab_spec_mount_remove (s, i);
-        }
-    }
-  if (have)
-    return 0;
-  ab_harden_report_add (rep, "mounts: %s bound from %s", RESOLV, src);
-  return ab_spec_mount_add (s, RESOLV, "bind", src, opts, err);
+  return bind_once (s, RESOLV, src, opts, rep, err);
 }
 
 static int
@@ -159,7 +195,8 @@ ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
   if (add_hook (s, cfg, "createRuntime", hook, rep, err) < 0
       || add_hook (s, cfg, "poststop", hook, rep, err) < 0)
     return ab_error_wrap (err, "hooks");
-  if (bind_resolv (s, state_dir, rep, err) < 0)
+  if (bind_resolv (s, state_dir, rep, err) < 0
+      || bind_hostexec (s, cfg, state_dir, rep, err) < 0)
     return ab_error_wrap (err, "mounts");
   if (set_proxy_env (s, cfg, a, err) < 0)
     return ab_error_wrap (err, "process.env");
@@ -192,5 +229,19 @@ ab_net_write_resolv (const char *state_dir, const struct ab_netaddr *a,
     return ab_error_errno (err, "write %s", path);
   /* The file is bound read-only into the container: world-readable. */
   fchmod (fileno (f), 0644);
+  return 0;
+}
+
+int
+ab_net_make_run_dir (const char *state_dir, ab_error_t *err)
+{
+  cleanup_free char *run = NULL;
+
+  if (asprintf (&run, "%s/run", state_dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (mkdir (run, 0755) < 0 && errno != EEXIST)
+    return ab_error_errno (err, "mkdir %s", run);
+  /* The container's users (not only root) connect to the socket. */
+  chmod (run, 0755);
   return 0;
 }

@@ -35,6 +35,10 @@ int ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
 int ab_net_write_resolv (const char *state_dir, const struct ab_netaddr *a,
                          ab_error_t *err);
 
+/* STATE_DIR/run, mode 0755: bound at /run/agentbox in the container;
+ * the guardian creates hostexec.sock in it. */
+int ab_net_make_run_dir (const char *state_dir, ab_error_t *err);
+
 /* A program installed beside the running one (agentbox-hook, agentboxd):
  * dirname(/proc/self/exe)/NAME. */
 int ab_sibling_path (const char *name, char **out, ab_error_t *err);

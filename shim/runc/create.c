@@ -114,6 +114,7 @@ network (struct abr_ctx *c, const char *id, const char *dir,
   *took = true;
   if (ab_netaddr_write (dir, a, err) < 0
       || ab_net_write_resolv (dir, a, err) < 0
+      || ab_net_make_run_dir (dir, err) < 0
       || ab_net_rewrite (spec, c->cfg, dir, a, hook, rep, err) < 0)
     return ab_error_wrap (err, "network");
   return 0;

@@ -15,7 +15,7 @@ case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
 export AB_TOP B
 BT=$B/bench/bench-tunnel
 STREAM_S=${BENCH_STREAM_S:-2}
-RATE_S=${BENCH_RATE_S:-3}
+RATE_S=${BENCH_RATE_S:-2}
 DNS_N=${BENCH_DNS_N:-20000}
 IDLE_STEPS=${BENCH_IDLE_STEPS:-"1000 5000 9900"}
 
@@ -34,8 +34,8 @@ done
 NAME=bench.example
 IDLE_PORT=9001 STREAM_PORT=9002 RATE_AB=9003 RATE_TP=9004 RATE_DIRECT=9005
 CLI_V4=198.51.100.1 TP_V4=198.51.100.2 TP_PORT=8888
-CLI_NS= SRV_PID= TP_PID= T=
-started=$(date +%s)
+CLI_NS='' SRV_PID='' TP_PID='' T=''
+started=$(date +%s) load0=$(cut -d" " -f1 /proc/loadavg)
 
 cleanup() {
 	local p
@@ -105,8 +105,7 @@ tinyproxy_start() {
 		'mount --bind "$1" /etc/hosts && exec tinyproxy -d -c "$2"' \
 		sh "$T/hosts" "$T/tinyproxy.conf" </dev/null >"$T/tinyproxy.out" 2>&1 &
 	TP_PID=$!
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		ip netns exec "$CLI_NS" bash -c "exec 3<>/dev/tcp/$TP_V4/$TP_PORT" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -115,8 +114,7 @@ tinyproxy_start() {
 }
 
 wait_file() {
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ -e "$1" ] && return 0
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
@@ -140,6 +138,25 @@ agentbox() {
 in_ct() { (nofile nsenter --net="/proc/$CPID/ns/net" "$BT" "$@"); }
 in_cli() { (nofile ip netns exec "$CLI_NS" "$BT" "$@"); }
 
+HZ=$(getconf CLK_TCK)
+ticks() { if [ -n "$1" ]; then awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; else echo 0; fi; }
+
+# measured PID FILE CMD...: CMD's result line into FILE, with the CPU the
+# proxy PID spent meanwhile: cpu_pct= (of one core, over the wall time)
+# and cpu_us= (per completed connection, when the line has ok=).
+measured() {
+	local pid=$1 f=$2 a b t0 t1 out
+	shift 2
+	a=$(ticks "$pid") t0=$(date +%s.%N)
+	out=$("$@" 2>&1)
+	b=$(ticks "$pid") t1=$(date +%s.%N)
+	[ -n "$pid" ] && out="$out $(awk -v a="$a" -v b="$b" -v hz="$HZ" -v w="$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')" \
+		-v ok="$(grep -o '\bok=[0-9]*' <<<"$out" | cut -d= -f2)" 'BEGIN {
+		c = (b - a) / hz; printf "cpu_pct=%.0f", 100 * c / w
+		if (ok > 0) printf " cpu_us=%.0f", c * 1e6 / ok }')"
+	echo "$out" >>"$f"
+}
+
 ab_setup
 mkdir -p "$T/r"
 R=$T/r
@@ -155,62 +172,76 @@ say "dns: $DNS_N queries"
 in_ct dns "$PEER:53" "$NAME" "$DNS_N" >"$R/dns" 2>&1
 say "idle tunnels: $IDLE_STEPS"
 # shellcheck disable=SC2086
-in_ct idle -p "$PEER:3128" -n "$NAME:$IDLE_PORT" -r "$GPID" -H 3 $IDLE_STEPS >"$R/idle" 2>&1
+in_ct idle -p "$PEER:3128" -n "$NAME:$IDLE_PORT" -r "$GPID" -H 5 $IDLE_STEPS >"$R/idle" 2>&1
 idle_rc=$?
 say "throughput: 3 x ${STREAM_S} s per path"
-for rep in 1 2 3; do
-	in_cli stream -t "$INET_V4:$STREAM_PORT" -n "$NAME:$STREAM_PORT" -s "$STREAM_S" >>"$R/stream-direct" 2>&1
-	in_ct stream -p "$PEER:3128" -n "$NAME:$STREAM_PORT" -s "$STREAM_S" >>"$R/stream-ab" 2>&1
-	in_cli stream -p "$TP_V4:$TP_PORT" -n "$NAME:$STREAM_PORT" -s "$STREAM_S" >>"$R/stream-tp" 2>&1
+for _ in 1 2 3; do
+	measured "" "$R/stream-direct" in_cli stream -t "$INET_V4:$STREAM_PORT" -n "$NAME:$STREAM_PORT" -s "$STREAM_S"
+	measured "$GPID" "$R/stream-ab" in_ct stream -p "$PEER:3128" -n "$NAME:$STREAM_PORT" -s "$STREAM_S"
+	measured "$TP_PID" "$R/stream-tp" in_cli stream -p "$TP_V4:$TP_PORT" -n "$NAME:$STREAM_PORT" -s "$STREAM_S"
 done
-say "new connections: ${RATE_S} s per path"
-in_ct rate -p "$PEER:3128" -n "$NAME:$RATE_AB" -s "$RATE_S" -c 32 >"$R/rate-ab" 2>&1
-in_cli rate -p "$TP_V4:$TP_PORT" -n "$NAME:$RATE_TP" -s "$RATE_S" -c 32 >"$R/rate-tp" 2>&1
-in_cli rate -t "$INET_V4:$RATE_DIRECT" -n "$NAME:$RATE_DIRECT" -s "$RATE_S" -c 32 >"$R/rate-direct" 2>&1
+say "new connections: 3 x ${RATE_S} s per path"
+for _ in 1 2 3; do
+	measured "$GPID" "$R/rate-ab" in_ct rate -p "$PEER:3128" -n "$NAME:$RATE_AB" -s "$RATE_S" -c 32
+	measured "$TP_PID" "$R/rate-tp" in_cli rate -p "$TP_V4:$TP_PORT" -n "$NAME:$RATE_TP" -s "$RATE_S" -c 32
+	measured "" "$R/rate-direct" in_cli rate -t "$INET_V4:$RATE_DIRECT" -n "$NAME:$RATE_DIRECT" -s "$RATE_S" -c 32
+done
 kill -0 "$GPID" 2>/dev/null || say "agentboxd died during the run"
 
 # ---- report ----
 
 # kv FILE KEY [LINE-PATTERN]: KEY's value on the last matching line.
 kv() { grep -E "${3:-.}" "$1" 2>/dev/null | grep -o "\b$2=[^ ]*" | tail -1 | cut -d= -f2; }
-# median FILE KEY: the median of KEY over the file's lines.
+# median FILE KEY: the median of KEY over the file's lines (runs).
 median() {
 	grep -o "\b$2=[^ ]*" "$1" 2>/dev/null | cut -d= -f2 | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
+sum() { grep -o "\b$2=[^ ]*" "$1" 2>/dev/null | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }'; }
+div() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) print a / b; else print 0 }'; }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 # goal VALUE OP LIMIT: "met" or "MISSED".
 goal() { awk -v v="${1:-0}" -v l="$3" -v op="$2" 'BEGIN {
 	ok = op == ">=" ? v + 0 >= l : v + 0 <= l; print ok ? "met" : "MISSED" }'; }
 num() { echo "${1:-n/a}"; }
-fail_note() { grep -qv '=' "$1" 2>/dev/null && echo "  (errors: $(grep -v '=' "$1" | sort -u | head -2 | tr '\n' ' '))"; }
+# per_tunnel RSS RSS0 OPEN OPEN0: KiB per tunnel between two readings.
+per_tunnel() { awk -v r="${1:-0}" -v b="${2:-0}" -v n="${3:-0}" -v m="${4:-0}" 'BEGIN {
+	if (n > m && r > 0) printf "%.1f", (r - b) / (n - m); else print "n/a" }'; }
+# fail_note FILE KEY: the error lines of runs that printed no KEY=.
+fail_note() {
+	grep -qv "\b$2=" "$1" 2>/dev/null &&
+		echo "  (errors in $(basename "$1"): $(grep -v "\b$2=" "$1" | sort -u | head -2 | tr '\n' ' '))"
+}
 
 sd=$(median "$R/stream-direct" mbps) sa=$(median "$R/stream-ab" mbps) st=$(median "$R/stream-tp" mbps)
 echo "## net: CONNECT tunnel throughput (one tunnel, download, median of 3 x ${STREAM_S} s)"
 echo
-echo "| path | MB/s | vs direct | vs tinyproxy |"
-echo "|---|---|---|---|"
-echo "| direct TCP, no proxy | $(num "$sd") | 1.00x | $(ratio "$sd" "$st") |"
-echo "| agentboxd CONNECT | $(num "$sa") | $(ratio "$sa" "$sd") | $(ratio "$sa" "$st") |"
-echo "| tinyproxy CONNECT | $(num "$st") | $(ratio "$st" "$sd") | 1.00x |"
+echo "| path | MB/s | vs direct | vs tinyproxy | proxy CPU, % of a core |"
+echo "|---|---|---|---|---|"
+echo "| direct TCP, no proxy | $(num "$sd") | 1.00x | $(ratio "$sd" "$st") | - |"
+echo "| agentboxd CONNECT | $(num "$sa") | $(ratio "$sa" "$sd") | $(ratio "$sa" "$st") | $(num "$(median "$R/stream-ab" cpu_pct)") |"
+echo "| tinyproxy CONNECT | $(num "$st") | $(ratio "$st" "$sd") | 1.00x | $(num "$(median "$R/stream-tp" cpu_pct)") |"
 echo
-echo "goals: agentboxd >= 0.8x direct: $(goal "$(awk -v a="${sa:-0}" -v b="${sd:-1}" 'BEGIN{print a/b}')" ">=" 0.8);" \
-	">= 1.5x tinyproxy: $(goal "$(awk -v a="${sa:-0}" -v b="${st:-1}" 'BEGIN{print a/b}')" ">=" 1.5)"
-for f in stream-direct stream-ab stream-tp; do fail_note "$R/$f"; done
+echo "goals: agentboxd >= 0.8x direct: $(goal "$(div "$sa" "$sd")" ">=" 0.8);" \
+	"agentboxd >= 1.5x tinyproxy: $(goal "$(div "$sa" "$st")" ">=" 1.5)"
+for f in stream-direct stream-ab stream-tp; do fail_note "$R/$f" mbps; done
 echo
 
-ra=$(kv "$R/rate-ab" rate) rt=$(kv "$R/rate-tp" rate) rd=$(kv "$R/rate-direct" rate)
-row() { echo "| $1 | $(num "$(kv "$2" rate)") | $(num "$(kv "$2" p50_ms)") | $(num "$(kv "$2" p99_ms)") | $(num "$(kv "$2" failed)") | $3 |"; }
-echo "## net: new tunnels per second (CONNECT + GET /small + close, 32 in flight, ${RATE_S} s)"
+ra=$(median "$R/rate-ab" rate) rt=$(median "$R/rate-tp" rate) rd=$(median "$R/rate-direct" rate)
+row() {
+	echo "| $1 | $(num "$(median "$2" rate)") | $(num "$(median "$2" p50_ms)") | $(num "$(median "$2" p99_ms)") |" \
+		"$(sum "$2" failed) | $3 | $(num "$(median "$2" cpu_us)") |"
+}
+echo "## net: new tunnels per second (CONNECT + GET /small + close, 32 in flight, median of 3 x ${RATE_S} s)"
 echo
-echo "| path | conn/s | p50 ms | p99 ms | failed | vs tinyproxy |"
-echo "|---|---|---|---|---|---|"
+echo "| path | conn/s | p50 ms | p99 ms | failed | vs tinyproxy | proxy CPU us per tunnel |"
+echo "|---|---|---|---|---|---|---|"
 row "agentboxd CONNECT" "$R/rate-ab" "$(ratio "$ra" "$rt")"
 row "tinyproxy CONNECT" "$R/rate-tp" "1.00x"
 row "direct TCP, no proxy (reference)" "$R/rate-direct" "$(ratio "$rd" "$rt")"
 echo
-echo "goal: agentboxd >= 2x tinyproxy: $(goal "$(awk -v a="${ra:-0}" -v b="${rt:-1}" 'BEGIN{print a/b}')" ">=" 2)"
-for f in rate-ab rate-tp rate-direct; do fail_note "$R/$f"; done
+echo "goal: agentboxd >= 2x tinyproxy: $(goal "$(div "$ra" "$rt")" ">=" 2)"
+for f in rate-ab rate-tp rate-direct; do fail_note "$R/$f" rate; done
 echo
 
 echo "## net: agentboxd DNS answer latency (UDP, A for an allowed name, one query at a time)"
@@ -219,20 +250,21 @@ echo "| queries | failed | p50 us | p90 us | p99 us | max us |"
 echo "|---|---|---|---|---|---|"
 echo "| $(num "$(kv "$R/dns" queries)") | $(num "$(kv "$R/dns" failed)") | $(num "$(kv "$R/dns" p50_us)") |" \
 	"$(num "$(kv "$R/dns" p90_us)") | $(num "$(kv "$R/dns" p99_us)") | $(num "$(kv "$R/dns" max_us)") |"
-fail_note "$R/dns"
+fail_note "$R/dns" p50_us
 echo
 
 base=$(kv "$R/idle" rss_kib '^step=0 ')
 echo "## net: agentboxd memory per idle CONNECT tunnel (VmRSS, $base KiB with none open)"
 echo
-echo "| tunnels asked | open | failed | VmRSS KiB | guardian fds | KiB per tunnel | goal <= 32 |"
-echo "|---|---|---|---|---|---|---|"
-worst=0
+echo "| tunnels asked | open | failed | VmRSS KiB | guardian fds | KiB per tunnel | since the step before | goal <= 32 |"
+echo "|---|---|---|---|---|---|---|---|"
+prss=$base popen=0
 for n in $IDLE_STEPS; do
 	rss=$(kv "$R/idle" rss_kib "^step=$n ") open=$(kv "$R/idle" open "^step=$n ")
-	per=$(awk -v r="${rss:-0}" -v b="${base:-0}" -v n="${open:-0}" 'BEGIN { if (n > 0) printf "%.1f", (r - b) / n; else print "n/a" }')
+	per=$(per_tunnel "$rss" "$base" "$open" 0) step=$(per_tunnel "$rss" "$prss" "$open" "$popen")
 	echo "| $n | $(num "$open") | $(num "$(kv "$R/idle" failed "^step=$n ")") | $(num "$rss") |" \
-		"$(num "$(kv "$R/idle" fds "^step=$n ")") | $per | $([ "$per" = n/a ] && echo MISSED || goal "$per" "<=" 32) |"
+		"$(num "$(kv "$R/idle" fds "^step=$n ")") | $per | $step | $([ "$per" = n/a ] && echo MISSED || goal "$per" "<=" 32) |"
+	prss=$rss popen=$open
 done
 alive=$(kv "$R/idle" alive) open=$(kv "$R/idle" open '^alive=')
 echo
@@ -241,6 +273,7 @@ if [ "$idle_rc" -eq 0 ] && [ -n "$alive" ] && [ "$alive" = "$open" ]; then
 else
 	echo "tunnels: $(num "$alive") of $(num "$open") open echoed a byte, the rest failed: MISSED"
 fi
-fail_note "$R/idle"
+fail_note "$R/idle" open
 echo
-echo "(bench-net: $(($(date +%s) - started)) s; agentboxd RSS is user memory only: socket buffers are kernel memory)"
+echo "(bench-net: $(($(date +%s) - started)) s on $(nproc) CPUs, load average $load0 at the start;"
+echo " client, proxy and server share those CPUs; VmRSS is user memory only, socket buffers are the kernel's)"

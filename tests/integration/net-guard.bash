@@ -77,7 +77,7 @@ net_bundle() {
 start_agent() {
 	new_id
 	set_cmd "sleep 600"
-	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$T/start.err" || { cat "$T/start.err"; return 1; }
 }
 
 # in_agent CMD: CMD under sh -c in the running container.
