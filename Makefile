@@ -172,7 +172,11 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
 
-bench-programs: $(BENCH_PROGRAMS)
+# Load tools the bench scripts drive: tests/bench/tool-NAME.c.
+BENCH_TOOL_SRC := $(wildcard tests/bench/tool-*.c)
+BENCH_TOOLS    := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_TOOL_SRC))
+
+bench-programs: $(BENCH_PROGRAMS) $(BENCH_TOOLS)
 
 # ---- fuzz targets: tests/fuzz/fuzz-NAME.c (libFuzzer + ASan + UBSan) -------
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)

@@ -92,6 +92,7 @@ conn_close (struct conn *c)
     c->next->prev = c->prev;
   free (c->head);
   free (c->out);
+  free (c->r);
   free (c);
   n_conns--;
 }
@@ -146,6 +147,8 @@ static void
 connected (struct conn *c)
 {
   c->last = now_ms ();
+  free (c->r);
+  c->r = NULL;
   if (c->kind == K_EXPLICIT && c->http.form == AB_HTTP_CONNECT)
     {
       static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -182,7 +185,13 @@ resolved (void *data, int status, const struct resolved *r)
             NULL);
       return;
     }
-  c->r = *r;
+  c->r = malloc (sizeof *c->r);
+  if (c->r == NULL)
+    {
+      conn_close (c);
+      return;
+    }
+  *c->r = *r;
   c->next_addr = 0;
   try_connect (c);
 }
@@ -192,10 +201,10 @@ try_connect (struct conn *c)
 {
   bool http = c->kind == K_EXPLICIT || c->http.len;
 
-  while (c->next_addr < c->r.n)
+  while (c->r && c->next_addr < c->r->n)
     {
       cleanup_error ab_error_t err = NULL;
-      struct sockaddr_storage sa = c->r.addr[c->next_addr++];
+      struct sockaddr_storage sa = c->r->addr[c->next_addr++];
       struct verdict v;
       socklen_t len;
       char ip[64], why[AB_DNS_NAME_MAX + 128];
@@ -203,7 +212,7 @@ try_connect (struct conn *c)
       policy_check_upstream_ip (&c->ct, &sa, c->port, &v);
       if (!v.allow)
         {
-          if (c->next_addr < c->r.n)
+          if (c->next_addr < c->r->n)
             continue;
           snprintf (why, sizeof why,
                     "%s resolves to %s, a special-purpose "

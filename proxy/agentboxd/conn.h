@@ -47,7 +47,7 @@ struct conn
   size_t out_len;
   struct ab_http_head http;
   uint32_t lookup;
-  struct resolved r;
+  struct resolved *r; /* while connecting only */
   unsigned next_addr;
   struct half c2u, u2c;
   uint64_t last;

@@ -28,6 +28,8 @@ struct ev
 {
   int fd;
   ev_fn fn;
+  uint32_t armed; /* the interest epoll holds, so unchanged ones cost no
+                     syscall */
 };
 
 int loop_init (ab_error_t *err);

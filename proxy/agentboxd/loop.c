@@ -25,6 +25,7 @@ loop_add (struct ev *e, uint32_t events, ab_error_t *err)
 
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, e->fd, &ee) < 0)
     return ab_error_errno (err, "epoll_ctl add");
+  e->armed = events;
   return 0;
 }
 
@@ -33,6 +34,9 @@ loop_mod (struct ev *e, uint32_t events)
 {
   struct epoll_event ee = { .events = events, .data.ptr = e };
 
+  if (e->armed == events)
+    return 0;
+  e->armed = events;
   return epoll_ctl (epfd, EPOLL_CTL_MOD, e->fd, &ee);
 }
 

@@ -13,6 +13,8 @@
 #include "proxy/agentboxd/conn.h"
 
 #define PIPE_SIZE 65536
+#define BURST (4 * PIPE_SIZE) /* per direction per wakeup: one bulk tunnel
+                                 must not starve the others */
 #define POOL_MAX 256
 
 static int pool[POOL_MAX][2];
@@ -82,7 +84,9 @@ half_free (struct half *h)
 static int
 pump (struct half *h, int src, int dst)
 {
-  for (;;)
+  size_t moved_total = 0;
+
+  while (moved_total < BURST)
     {
       bool moved = false;
 
@@ -94,7 +98,7 @@ pump (struct half *h, int src, int dst)
           n = splice (src, NULL, h->pipe[1], NULL, PIPE_SIZE - h->inpipe,
                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
           if (n > 0)
-            h->inpipe += (size_t)n, moved = true;
+            h->inpipe += (size_t)n, moved = true, moved_total += (size_t)n;
           else if (n == 0)
             h->eof = true, moved = true;
           else if (errno != EAGAIN)

@@ -37,7 +37,7 @@ struct lookup
 };
 
 static struct lookup lookups[RESOLVE_MAX];
-static bool any_done;
+static unsigned done_list[RESOLVE_MAX], n_done; /* answered by the cache */
 
 /* Answers are kept for their TTL: a connection to a name looked up a
  * moment ago does not wait for the resolver again. */
@@ -291,7 +291,8 @@ resolve_start (const char *name, resolve_fn fn, void *data)
       if (hit)
         {
           l->r = *hit;
-          l->done = any_done = true; /* answered by resolve_flush */
+          l->done = true; /* answered by resolve_flush */
+          done_list[n_done++] = i;
         }
       else if (ev.fd < 0)
         l->failed = true; /* no resolver */
@@ -314,18 +315,18 @@ resolve_cancel (uint32_t handle)
 void
 resolve_flush (void)
 {
-  if (!any_done)
-    return;
-  any_done = false;
-  for (unsigned i = 0; i < RESOLVE_MAX; i++)
-    if (lookups[i].used && lookups[i].done)
-      {
-        struct lookup *l = &lookups[i];
-        resolve_fn fn = l->fn;
-        struct resolved r = l->r;
-        l->used = false;
-        fn (l->data, 0, &r);
-      }
+  while (n_done > 0)
+    {
+      struct lookup *l = &lookups[done_list[--n_done]];
+      resolve_fn fn = l->fn;
+      struct resolved r = l->r;
+
+      /* Cancelled meanwhile: the slot was freed (and maybe reused). */
+      if (!l->used || !l->done)
+        continue;
+      l->used = l->done = false;
+      fn (l->data, 0, &r);
+    }
 }
 
 void
@@ -334,7 +335,7 @@ resolve_tick (uint64_t now)
   for (unsigned i = 0; i < RESOLVE_MAX; i++)
     {
       struct lookup *l = &lookups[i];
-      if (!l->used)
+      if (!l->used || l->done)
         continue;
       if (l->failed)
         finish (l, EIO);

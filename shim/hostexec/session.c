@@ -37,6 +37,7 @@ struct session
   bool stdin_open;   /* -i, and no EOF sent yet */
   bool sock_ok;      /* sending still possible */
   bool waiting_told; /* "waiting for approval" printed */
+  bool started;      /* the command runs (or has printed) */
   size_t out_len, in_len;
   uint8_t out[OUT_CAP];
   uint8_t in[4 + HX_FRAME_MAX];
@@ -151,6 +152,21 @@ read_stdin (struct session *s)
   s->stdin_open = false;
 }
 
+/* Before the command starts there is no one to signal, and the person
+ * who pressed ^C should not be left waiting on an approval that may never
+ * come: the request is withdrawn by closing the connection. */
+static int
+withdraw (struct session *s, uint8_t signo)
+{
+  if (s->sock_ok)
+    flush_out (s); /* one try, so the guardian also sees why */
+  fprintf (stderr,
+           "hostexec: interrupted (signal %u) before the command "
+           "started; request withdrawn\n",
+           signo);
+  return 128 + signo;
+}
+
 static int
 forward_signals (struct session *s)
 {
@@ -164,6 +180,8 @@ forward_signals (struct session *s)
        * same signals on their way. */
       if (s->sock_ok && OUT_CAP - s->out_len >= 6)
         queue (s, HX_SIGNAL, &signo, 1);
+      if (!s->started)
+        return withdraw (s, signo);
     }
   return GO_ON;
 }
@@ -222,10 +240,13 @@ on_frame (struct session *s, uint8_t type, const uint8_t *p, size_t len)
       s->waiting_told = true;
       return GO_ON;
     case HX_STARTED:
+      s->started = true;
       return len == 0 ? GO_ON : bad_frame (type);
     case HX_STDOUT:
+      s->started = true;
       return output (STDOUT_FILENO, p, len);
     case HX_STDERR:
+      s->started = true;
       return output (STDERR_FILENO, p, len);
     case HX_EXIT:
       return on_exit_frame (p, len);
