@@ -98,10 +98,47 @@ ns_setup (const struct ab_config *cfg, ab_error_t *err)
   return 0;
 }
 
+/* Stream sockets for the proxy's upstream side come from a small pool,
+ * filled POOL_FILL at a time: entering the upstream namespace and coming
+ * back costs two setns calls, paid once per fill instead of once per
+ * connection. */
+#define POOL_FILL 32
+static int pool4[POOL_FILL], pool6[POOL_FILL];
+static unsigned n_pool4, n_pool6;
+
+static int
+fill (int domain, int *pool, unsigned *n)
+{
+  if (setns (upstream_fd, CLONE_NEWNET) < 0)
+    return -1;
+  while (*n < POOL_FILL)
+    {
+      int fd = socket (domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        break;
+      pool[(*n)++] = fd;
+    }
+  if (setns (proxy_fd, CLONE_NEWNET) < 0)
+    {
+      ab_log_error ("cannot return to the proxy netns: %s", strerror (errno));
+      abort ();
+    }
+  return *n ? 0 : -1;
+}
+
 int
 ns_upstream_socket (int domain, int type, ab_error_t *err)
 {
   int fd, saved;
+
+  if (type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6))
+    {
+      int *pool = domain == AF_INET ? pool4 : pool6;
+      unsigned *n = domain == AF_INET ? &n_pool4 : &n_pool6;
+      if (*n == 0 && fill (domain, pool, n) < 0)
+        return ab_error_errno (err, "upstream socket");
+      return pool[--*n];
+    }
 
   if (setns (upstream_fd, CLONE_NEWNET) < 0)
     return ab_error_errno (err, "enter the upstream netns");
