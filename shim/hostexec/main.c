@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,25 @@ write_request (const struct options *o, char **json, size_t *len)
   return -1;
 }
 
+/* A closed 0, 1 or 2 would be taken by our own socket or signalfd, and
+ * stdin would then be read from it: hold them with /dev/null. */
+static int
+hold_std_fds (void)
+{
+  int fd;
+
+  while ((fd = open ("/dev/null", O_RDWR | O_CLOEXEC)) >= 0
+         && fd <= STDERR_FILENO)
+    ;
+  if (fd < 0)
+    {
+      fprintf (stderr, "hostexec: /dev/null: %s\n", strerror (errno));
+      return -1;
+    }
+  close (fd);
+  return 0;
+}
+
 /* Signals to forward arrive on a signalfd: blocked here, read in the
  * poll loop, and never run a handler in the middle of a write. */
 static int
@@ -228,7 +248,7 @@ main (int argc, char **argv)
   ret = parse_options (argc, argv, &o);
   if (ret >= 0)
     return ret;
-  if (write_request (&o, &json, &len) < 0)
+  if (hold_std_fds () < 0 || write_request (&o, &json, &len) < 0)
     return HOSTEXEC_EXIT_FAILED;
   sigfd = signal_fd ();
   if (sigfd < 0)

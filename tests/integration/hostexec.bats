@@ -197,3 +197,17 @@ print(s.recv(100))
 	run in_agent "hostexec echo ok"
 	[ "$output" = ok ]
 }
+
+@test "hostexec: commands run as the project directory's owner, and time out" {
+	chown 65534:65534 "$PROJ"
+	sed -i 's/^hostexec: {approval_timeout: 3}$/hostexec: {approval_timeout: 3, command_timeout: 2}/' "$T/config.yaml"
+	start_agent
+	run in_agent "hostexec id -u"
+	[ "$status" -eq 0 ]
+	[ "$output" = 65534 ]
+	start=$(date +%s)
+	run in_agent "hostexec sleep 30"
+	[ "$status" -eq 137 ]
+	[[ "$output" == *"timed out"* ]]
+	[ $(($(date +%s) - start)) -lt 10 ]
+}
