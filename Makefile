@@ -131,7 +131,7 @@ endif
 $(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxproto.h
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
-		-o $@ $(filter %.c,$^)
+		-DAB_VERSION='"$(VERSION)"' -o $@ $(filter %.c,$^)
 
 $(PROGRAMS):
 	$(call msg,LD,$@)

@@ -26,6 +26,7 @@ struct up
   char ct_netns[64];
   char *proxy_netns;
   char *pin_dir;
+  bool joined; /* a pod's app container: only its connect guard is ours */
 };
 
 struct step
@@ -163,6 +164,27 @@ up_free (struct up *u)
   free (u->pin_dir);
 }
 
+/* A container that joined another's network: that one's addresses, for
+ * a guard on this one's cgroup. */
+static int
+up_init_joined (struct up *u, const char *dir, ab_error_t *err)
+{
+  cleanup_free char *owner = NULL, *owner_dir = NULL;
+
+  if (ab_net_join_owner (dir, &owner, err) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return -1;
+      ab_error_free (err);
+      return 0; /* no network of agentbox's */
+    }
+  if (ab_state_dir (u->cfg, owner, &owner_dir, err) < 0
+      || ab_netaddr_read (owner_dir, &u->a, err) < 0)
+    return ab_error_wrap (err, "the network of %s, which it joined", owner);
+  u->joined = true;
+  return 1;
+}
+
 /* Load what both directions need.  1: the container has a network of its
  * own; 0: it has none to manage. */
 static int
@@ -180,14 +202,12 @@ up_init (struct up *u, const struct ab_config *cfg, const char *id, pid_t pid,
       || ab_proxy_netns_path (cfg, &u->proxy_netns, err) < 0
       || ab_guard_pin_dir (id, &u->pin_dir, err) < 0)
     return -1;
-  if (ab_netaddr_read (dir, &u->a, err) < 0)
-    {
-      if ((*err)->status != ENOENT)
-        return -1;
-      ab_error_free (err);
-      return 0;
-    }
-  return 1;
+  if (ab_netaddr_read (dir, &u->a, err) == 0)
+    return 1;
+  if ((*err)->status != ENOENT)
+    return -1;
+  ab_error_free (err);
+  return up_init_joined (u, dir, err);
 }
 
 int
@@ -203,13 +223,14 @@ ab_container_net_up (const struct ab_config *cfg, const char *id, pid_t pid,
       up_free (&u);
       return r;
     }
-  for (i = 0; i < N_STEPS; i++)
+  /* A joined container runs the guard step only. */
+  for (i = u.joined ? 1 : 0; i < (u.joined ? 2 : N_STEPS); i++)
     if (steps[i].run (&u, err) < 0)
       break;
-  if (i < N_STEPS)
+  if (i < (u.joined ? 2u : N_STEPS))
     {
       ab_error_wrap (err, "%s", steps[i].name);
-      while (i-- > 0)
+      while (i-- > (u.joined ? 1u : 0u))
         {
           cleanup_error ab_error_t e2 = NULL;
           steps[i].undo (&u, &e2);
@@ -237,6 +258,8 @@ ab_container_net_down (const struct ab_config *cfg, const char *id,
   for (size_t i = N_STEPS; i-- > 0;)
     {
       cleanup_error ab_error_t e = NULL;
+      if (u.joined && steps[i].undo != guard_down)
+        continue; /* the owner's veth, slot and registration */
       /* The guardian may be down: the container is gone either way, and
        * it forgets containers whose state is gone when it re-adopts. */
       if (steps[i].undo (&u, &e) < 0 && steps[i].undo != register_down
@@ -246,7 +269,7 @@ ab_container_net_down (const struct ab_config *cfg, const char *id,
           first = steal_pointer (&e);
         }
     }
-  if (first == NULL)
+  if (first == NULL && !u.joined)
     ab_netalloc_release (cfg, u.a.slot, id, &first);
   up_free (&u);
   if (first)

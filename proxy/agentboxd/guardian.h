@@ -59,8 +59,8 @@ struct container
   char project[128];
   struct ab_netaddr a;
   pid_t pid;
-  char *bundle;            /* from state.json */
-  struct hx_listener *hx;  /* its hostexec socket, NULL when off */
+  char *bundle;           /* from state.json */
+  struct hx_listener *hx; /* its hostexec socket, NULL when off */
   struct container *next;
 };
 

@@ -36,8 +36,8 @@
 #include "proxy/lib/hxproto.h"
 #include "spec/spec.h"
 
-#define WQ_MAX (256 * 1024)    /* queued toward the client: stop reading */
-#define STDIN_MAX (64 * 1024)  /* queued toward the command */
+#define WQ_MAX (256 * 1024)   /* queued toward the client: stop reading */
+#define STDIN_MAX (64 * 1024) /* queued toward the command */
 
 struct hx_listener
 {
@@ -396,13 +396,14 @@ run (struct hx_session *s)
     return deny (s, "the program is not in hostexec.path");
   if (pipe2 (o, O_CLOEXEC) < 0 || pipe2 (e, O_CLOEXEC) < 0)
     return deny (s, "out of file descriptors");
-  if (s->req.stdin_wanted ? pipe2 (i, O_CLOEXEC) < 0
-                          : (i[0] = open ("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+  if (s->req.stdin_wanted
+          ? pipe2 (i, O_CLOEXEC) < 0
+          : (i[0] = open ("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
     return deny (s, "out of file descriptors");
   env = command_env (&s->req, st.st_uid == 0 ? "/root" : dir);
   {
-    struct spawn sp = { prog, dir, s->req.argv, env, st.st_uid, st.st_gid,
-                        i[0], o[1], e[1] };
+    struct spawn sp = { prog,      dir,  s->req.argv, env, st.st_uid,
+                        st.st_gid, i[0], o[1],        e[1] };
     s->pid = spawn (&sp);
   }
   ab_strvfree (env);
@@ -421,13 +422,13 @@ run (struct hx_session *s)
   fcntl (e[0], F_SETFL, O_NONBLOCK);
   s->out = (struct hx_ev){ { o[0], on_pipe }, s };
   s->err = (struct hx_ev){ { e[0], on_pipe }, s };
-  s->in = (struct hx_ev){ { s->req.stdin_wanted ? i[1] : -1, on_stdin_pipe },
-                          s };
+  s->in
+      = (struct hx_ev){ { s->req.stdin_wanted ? i[1] : -1, on_stdin_pipe }, s };
   if (s->in.ev.fd >= 0)
     fcntl (s->in.ev.fd, F_SETFL, O_NONBLOCK);
-  s->exit = (struct hx_ev){ { (int)syscall (SYS_pidfd_open, s->pid, 0),
-                              on_exit_ev },
-                            s };
+  s->exit = (struct hx_ev){
+    { (int)syscall (SYS_pidfd_open, s->pid, 0), on_exit_ev }, s
+  };
   loop_add (&s->out.ev, EPOLLIN, &err);
   loop_add (&s->err.ev, EPOLLIN, &err);
   if (s->in.ev.fd >= 0)
@@ -446,9 +447,9 @@ decide (struct hx_session *s)
   cleanup_ir struct ab_ir *ir = policy_get ();
   cleanup_error ab_error_t err = NULL;
   cleanup_free size_t *lens = calloc (s->req.argc + 1, sizeof (size_t));
-  struct ab_ir_principal p = { .container = s->ct_id,
-                               .project = s->ct_project[0] ? s->ct_project
-                                                           : NULL };
+  struct ab_ir_principal p
+      = { .container = s->ct_id,
+          .project = s->ct_project[0] ? s->ct_project : NULL };
   enum ab_hostexec_verdict v = AB_HOSTEXEC_VERDICT_DENY;
   const struct ab_ir_rule *rule = NULL;
   const struct ab_hostexec_rule *hrule = NULL;
@@ -462,8 +463,7 @@ decide (struct hx_session *s)
              < 0)
     return deny (s, "the command has no canonical form");
   /* Closed: a matcher error denies. */
-  if (ab_ir_check_hostexec (ir, &p, s->canonical, &v, &rule, &hrule, &err)
-      < 0)
+  if (ab_ir_check_hostexec (ir, &p, s->canonical, &v, &rule, &hrule, &err) < 0)
     v = AB_HOSTEXEC_VERDICT_DENY;
   if (hrule)
     snprintf (s->rule, sizeof s->rule, "%s:%u", hrule->file ? hrule->file : "?",
@@ -656,10 +656,10 @@ session_update (struct hx_session *s)
   if ((s->state == H_RUNNING || s->state == H_DRAINING) && s->exited
       && s->out_eof && s->err_eof && s->pid > 0)
     {
-      uint8_t ex[2] = { WIFSIGNALED (s->wstatus) ? 1 : 0,
-                        (uint8_t)(WIFSIGNALED (s->wstatus)
-                                      ? WTERMSIG (s->wstatus)
-                                      : WEXITSTATUS (s->wstatus)) };
+      uint8_t ex[2]
+          = { WIFSIGNALED (s->wstatus) ? 1 : 0,
+              (uint8_t)(WIFSIGNALED (s->wstatus) ? WTERMSIG (s->wstatus)
+                                                 : WEXITSTATUS (s->wstatus)) };
       char extra[96];
       snprintf (extra, sizeof extra, ",\"exit\":%s%d,\"duration_ms\":%llu",
                 ex[0] ? "-" : "", ex[1],
@@ -727,8 +727,7 @@ on_accept (struct ev *e, uint32_t events)
   c = l->owner;
   /* Closed: a peer outside the container's pid namespace (another
    * process that found the socket) is refused. */
-  if (c == NULL
-      || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0
+  if (c == NULL || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0
       || (c->pid > 0 && !same_pid_ns (cred.pid, c->pid)))
     {
       close (fd);
@@ -834,8 +833,8 @@ hx_list_pending (struct ab_buf *out)
     {
       if (s->state != H_WAITING)
         continue;
-      ab_buf_printf (out, "%s{\"id\": \"%s\", \"container\": \"", first ? "" : ", ",
-                     s->pending);
+      ab_buf_printf (out, "%s{\"id\": \"%s\", \"container\": \"",
+                     first ? "" : ", ", s->pending);
       ab_json_escape (out, s->ct_id);
       ab_buf_puts (out, "\", \"project\": \"");
       ab_json_escape (out, s->ct_project);
@@ -843,10 +842,12 @@ hx_list_pending (struct ab_buf *out)
       ab_json_escape (out, s->canonical);
       ab_buf_puts (out, "\", \"cwd\": \"");
       ab_json_escape (out, s->req.cwd);
-      ab_buf_printf (out, "\", \"age_s\": %llu}",
-                     (unsigned long long)((now_ms () + (uint64_t)g_cfg->hx.approval_timeout * 1000
-                                           - s->deadline)
-                                          / 1000));
+      ab_buf_printf (
+          out, "\", \"age_s\": %llu}",
+          (unsigned long long)((now_ms ()
+                                + (uint64_t)g_cfg->hx.approval_timeout * 1000
+                                - s->deadline)
+                               / 1000));
       first = false;
     }
   ab_buf_puts (out, "]}\n");

@@ -13,8 +13,9 @@
 #include "proxy/agentboxd/conn.h"
 
 #define PIPE_SIZE (256 * 1024)
-#define BURST (4 * PIPE_SIZE) /* per direction per wakeup: one bulk tunnel
-                                 must not starve the others */
+#define BURST                                                                  \
+  (4 * PIPE_SIZE) /* per direction per wakeup: one bulk tunnel                 \
+                     must not starve the others */
 #define POOL_MAX 256
 
 static int pool[POOL_MAX][2];

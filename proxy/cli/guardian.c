@@ -30,7 +30,8 @@ ab_guardian_cli (int argc, char **argv)
   cleanup_free char *reply = NULL;
   const char *req;
 
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+  if (argc == 2
+      && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
       fputs (usage, stdout);
       return 0;
@@ -77,8 +78,8 @@ call_print (const char *what, const char *req, bool table)
       return 0;
     }
   list = ab_json_get (j, "pending");
-  printf ("%-16s  %-20s  %-10s  %5s  %s\n", "ID", "CONTAINER", "PROJECT",
-          "AGE", "COMMAND (CWD)");
+  printf ("%-16s  %-20s  %-10s  %5s  %s\n", "ID", "CONTAINER", "PROJECT", "AGE",
+          "COMMAND (CWD)");
   for (size_t i = 0; ab_json_is (list, AB_JSON_ARRAY) && i < list->u.array.len;
        i++)
     {
@@ -147,7 +148,10 @@ ab_decide_cli (int argc, char **argv)
   if (approve)
     {
       const char *who = getenv ("SUDO_USER");
-      json_string (&req, "by", who ? who : getenv ("USER") ? getenv ("USER") : "root");
+      json_string (&req, "by",
+                   who               ? who
+                   : getenv ("USER") ? getenv ("USER")
+                                     : "root");
     }
   if (reason)
     json_string (&req, "reason", reason);

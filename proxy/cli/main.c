@@ -19,8 +19,7 @@ static const struct
   { "approvals", ab_approvals_cli,
     "approvals              hostexec requests waiting for a human" },
   { "approve", ab_decide_cli, "approve ID             run a waiting request" },
-  { "deny", ab_decide_cli,
-    "deny ID [--reason T]   refuse a waiting request" },
+  { "deny", ab_decide_cli, "deny ID [--reason T]   refuse a waiting request" },
 };
 
 static int

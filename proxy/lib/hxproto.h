@@ -25,21 +25,21 @@
  * bytes, which is also the largest request hx_request_write produces. */
 #define HX_FRAME_MAX (64 * 1024)
 #define HX_PAYLOAD_MAX (HX_FRAME_MAX - 1)
-#define HX_ARGV_MAX 256         /* words */
+#define HX_ARGV_MAX 256           /* words */
 #define HX_ARGV_BYTES (32 * 1024) /* all words together */
-#define HX_ENV_MAX 64           /* variables */
+#define HX_ENV_MAX 64             /* variables */
 #define HX_ENV_BYTES (16 * 1024)
 #define HX_CWD_MAX 4096
 
 enum hx_type
 {
   /* client -> guardian */
-  HX_REQUEST = 1, /* JSON {"v":1,"argv":[...],"cwd":"/x","env":{"K":"V"},
-                     "stdin":false} */
-  HX_STDIN = 2,   /* raw bytes for the command's stdin (only with "stdin") */
+  HX_REQUEST = 1,   /* JSON {"v":1,"argv":[...],"cwd":"/x","env":{"K":"V"},
+                       "stdin":false} */
+  HX_STDIN = 2,     /* raw bytes for the command's stdin (only with "stdin") */
   HX_STDIN_EOF = 3, /* empty */
-  HX_SIGNAL = 4,  /* 1 byte: the signal number to send the process group
-                     (SIGINT, SIGTERM, SIGHUP, SIGQUIT only) */
+  HX_SIGNAL = 4,    /* 1 byte: the signal number to send the process group
+                       (SIGINT, SIGTERM, SIGHUP, SIGQUIT only) */
 
   /* guardian -> client */
   HX_WAITING = 16, /* text: "waiting for approval: agentbox approve ID" */
@@ -66,10 +66,10 @@ void hx_frame_header (uint8_t out[5], uint8_t type, size_t payload_len);
 
 struct hx_request
 {
-  char **argv;   /* NULL-terminated */
+  char **argv; /* NULL-terminated */
   size_t argc;
   char *cwd;
-  char **env;    /* "K=V", NULL-terminated */
+  char **env; /* "K=V", NULL-terminated */
   bool stdin_wanted;
 };
 

@@ -42,8 +42,7 @@ get_seconds (const char *file, yaml_node_t *v, unsigned *out, ab_error_t *err)
   if (ab_yaml_get_long (file, v, &l, err) < 0)
     return -1;
   if (l < 1 || l > 7 * 24 * 3600)
-    return ab_yaml_error (err, file, v, "%ld: expected 1 to 604800 seconds",
-                          l);
+    return ab_yaml_error (err, file, v, "%ld: expected 1 to 604800 seconds", l);
   *out = (unsigned)l;
   return 0;
 }

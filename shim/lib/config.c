@@ -244,9 +244,9 @@ ab_config_defaults (struct ab_config **out, ab_error_t *err)
   c->seccomp_deny = strv_dup (default_seccomp_deny);
   c->no_new_privileges = c->seccomp = c->masked_paths = true;
   c->isolate_namespaces = true;
-  if (ab_config_net_defaults (&c->net) < 0
-      || ab_config_hx_defaults (&c->hx) < 0 || !c->state_dir
-      || !c->sensitive_paths || !c->drop_capabilities || !c->seccomp_deny)
+  if (ab_config_net_defaults (&c->net) < 0 || ab_config_hx_defaults (&c->hx) < 0
+      || !c->state_dir || !c->sensitive_paths || !c->drop_capabilities
+      || !c->seccomp_deny)
     {
       ab_config_free (c);
       return ab_error_set (err, ENOMEM, "config: out of memory");
@@ -426,9 +426,8 @@ top_key (const char *file, yaml_document_t *doc, const char *key,
                                        err);
   if (strcmp (key, "hostexec") == 0)
     return ab_yaml_is_null (v) ? 0
-                               : ab_yaml_mapping_each (file, doc, v,
-                                                       ab_config_hx_key,
-                                                       &c->hx, err);
+                               : ab_yaml_mapping_each (
+                                   file, doc, v, ab_config_hx_key, &c->hx, err);
   return ab_yaml_error (err, file, k, "unknown key `%s`", key);
 }
 

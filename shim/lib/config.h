@@ -67,18 +67,18 @@ struct ab_config
   /* hostexec (docs/hostexec.md): */
   struct ab_hxconf
   {
-    bool enabled;             /* `hostexec.enabled`, default true */
-    unsigned command_timeout; /* `hostexec.command_timeout` s, default 600 */
+    bool enabled;              /* `hostexec.enabled`, default true */
+    unsigned command_timeout;  /* `hostexec.command_timeout` s, default 600 */
     unsigned approval_timeout; /* `hostexec.approval_timeout` s, 300 */
-    long long output_limit;   /* `hostexec.output_limit` bytes, 64 MiB */
-    char **pass_env;          /* `hostexec.pass_env`: names the client may
-                                 send; default TERM LANG LC_ALL LC_CTYPE TZ
-                                 NO_COLOR CI */
-    char *path;               /* `hostexec.path`: PATH of host commands,
-                                 default /usr/local/bin:/usr/bin:/bin */
-    char *client;             /* `hostexec.client`: the static client bound
-                                 into containers; NULL = beside
-                                 agentbox-runc */
+    long long output_limit;    /* `hostexec.output_limit` bytes, 64 MiB */
+    char **pass_env;           /* `hostexec.pass_env`: names the client may
+                                  send; default TERM LANG LC_ALL LC_CTYPE TZ
+                                  NO_COLOR CI */
+    char *path;                /* `hostexec.path`: PATH of host commands,
+                                  default /usr/local/bin:/usr/bin:/bin */
+    char *client;              /* `hostexec.client`: the static client bound
+                                  into containers; NULL = beside
+                                  agentbox-runc */
   } hx;
 
   /* Not from the file.  Is the namespace file PATH a namespace of a

@@ -13,6 +13,8 @@
 
 #include "lib/cleanup.h"
 #include "shim/lib/harden-internal.h"
+#include "shim/lib/state.h"
+#include "spec/json.h"
 
 #define RESOLV "/etc/resolv.conf"
 
@@ -120,7 +122,8 @@ bind_hostexec (struct ab_spec *s, const struct ab_config *cfg,
 {
   static const char *const dir_opts[]
       = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
-  static const char *const bin_opts[] = { "bind", "ro", "nosuid", "nodev", NULL };
+  static const char *const bin_opts[]
+      = { "bind", "ro", "nosuid", "nodev", NULL };
   cleanup_free char *run = NULL, *client = NULL;
 
   if (!cfg->hx.enabled)
@@ -178,12 +181,13 @@ set_proxy_env (struct ab_spec *s, const struct ab_config *cfg,
 int
 ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
                 const char *state_dir, const struct ab_netaddr *a,
-                const char *hook, struct ab_harden_report *rep, ab_error_t *err)
+                const char *hook, bool joined, struct ab_harden_report *rep,
+                ab_error_t *err)
 {
   const char *path = NULL;
   int listed = ab_spec_namespace (s, "network", &path);
 
-  if (!listed || path)
+  if (!joined && (!listed || path))
     {
       ab_harden_report_add (rep,
                             "namespace network: %s replaced by a new "
@@ -196,7 +200,7 @@ ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
       || add_hook (s, cfg, "poststop", hook, rep, err) < 0)
     return ab_error_wrap (err, "hooks");
   if (bind_resolv (s, state_dir, rep, err) < 0
-      || bind_hostexec (s, cfg, state_dir, rep, err) < 0)
+      || (!joined && bind_hostexec (s, cfg, state_dir, rep, err) < 0))
     return ab_error_wrap (err, "mounts");
   if (set_proxy_env (s, cfg, a, err) < 0)
     return ab_error_wrap (err, "process.env");
@@ -244,4 +248,40 @@ ab_net_make_run_dir (const char *state_dir, ab_error_t *err)
   /* The container's users (not only root) connect to the socket. */
   chmod (run, 0755);
   return 0;
+}
+
+int
+ab_net_write_join (const char *state_dir, const char *owner, ab_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_file FILE *f = NULL;
+
+  if (asprintf (&path, "%s/netjoin.json", state_dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  f = fopen (path, "we");
+  if (f == NULL)
+    return ab_error_errno (err, "write %s", path);
+  /* OWNER is a valid container id: nothing in it needs escaping. */
+  fprintf (f, "{\"owner\": \"%s\"}\n", owner);
+  if (fflush (f) != 0 || ferror (f))
+    return ab_error_errno (err, "write %s", path);
+  return 0;
+}
+
+int
+ab_net_join_owner (const char *state_dir, char **owner, ab_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_json struct ab_json *j = NULL;
+  const char *o;
+
+  if (asprintf (&path, "%s/netjoin.json", state_dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (ab_json_parse_file (path, &j, err) < 0)
+    return -1;
+  o = ab_json_get_string (j, "owner");
+  if (o == NULL || !ab_container_id_valid (o))
+    return ab_error_set (err, EINVAL, "%s: bad `owner`", path);
+  *owner = strdup (o);
+  return *owner ? 0 : ab_error_set (err, ENOMEM, "out of memory");
 }

@@ -25,11 +25,21 @@ int ab_net_wanted (const struct ab_spec *s, const struct ab_config *cfg,
                    const char **joined);
 
 /* Rewrite S for a container with addresses A whose state directory is
- * STATE_DIR.  HOOK is agentbox-hook's absolute path.  Idempotent. */
+ * STATE_DIR.  HOOK is agentbox-hook's absolute path.  JOINED: S joins the
+ * network namespace of the container whose state directory is STATE_DIR
+ * (a pod's app container): its namespace, and hostexec, are left alone.
+ * Idempotent. */
 int ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
                     const char *state_dir, const struct ab_netaddr *a,
-                    const char *hook, struct ab_harden_report *rep,
+                    const char *hook, bool joined, struct ab_harden_report *rep,
                     ab_error_t *err);
+
+/* STATE_DIR/netjoin.json: {"owner": "ID"} — the container whose network
+ * this one joined; the hook reads it.  ab_net_join_owner: 0 and *OWNER
+ * (heap), or ENOENT. */
+int ab_net_write_join (const char *state_dir, const char *owner,
+                       ab_error_t *err);
+int ab_net_join_owner (const char *state_dir, char **owner, ab_error_t *err);
 
 /* Write STATE_DIR/resolv.conf naming A's peer. */
 int ab_net_write_resolv (const char *state_dir, const struct ab_netaddr *a,

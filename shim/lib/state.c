@@ -547,7 +547,7 @@ container_has_ns (const struct ab_json *state, const char *id, long candidate,
 
 static int
 scan_containers (const struct ab_config *cfg, long candidate, const char *type,
-                 const struct stat *ns, ab_error_t *err)
+                 const struct stat *ns, char **owner, ab_error_t *err)
 {
   cleanup_free char *dir = NULL;
   DIR *d;
@@ -572,6 +572,8 @@ scan_containers (const struct ab_config *cfg, long candidate, const char *type,
       if (ab_json_parse_file (file, &state, &e) < 0)
         continue;
       found = container_has_ns (state, de->d_name, candidate, type, ns);
+      if (found && owner && !(*owner = strdup (de->d_name)))
+        found = 0;
     }
   closedir (d);
   return found;
@@ -580,6 +582,13 @@ scan_containers (const struct ab_config *cfg, long candidate, const char *type,
 int
 ab_state_is_confined_ns (const struct ab_config *cfg, const char *path,
                          ab_error_t *err)
+{
+  return ab_state_confined_owner (cfg, path, NULL, err);
+}
+
+int
+ab_state_confined_owner (const struct ab_config *cfg, const char *path,
+                         char **owner, ab_error_t *err)
 {
   const char *type = NULL;
   long candidate;
@@ -593,5 +602,5 @@ ab_state_is_confined_ns (const struct ab_config *cfg, const char *path,
   /* The host's own namespaces are never a confined container's. */
   if (pid_has_ns (0, NULL, &ns))
     return 0;
-  return scan_containers (cfg, candidate, type, &ns, err);
+  return scan_containers (cfg, candidate, type, &ns, owner, err);
 }

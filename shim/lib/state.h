@@ -98,5 +98,8 @@ int ab_state_remove (const struct ab_config *cfg, const char *id,
  * as not confined. */
 int ab_state_is_confined_ns (const struct ab_config *cfg, const char *path,
                              ab_error_t *err);
+/* The same, and on 1 *OWNER (heap) is the id of that container. */
+int ab_state_confined_owner (const struct ab_config *cfg, const char *path,
+                             char **owner, ab_error_t *err);
 
 #endif

@@ -86,6 +86,46 @@ load_and_harden (struct abr_ctx *c, const char *id, const char *bundle,
   return 0;
 }
 
+static int
+hook_path (struct abr_ctx *c, char **hook, ab_error_t *err)
+{
+  if (c->cfg->net.hook)
+    return (*hook = strdup (c->cfg->net.hook))
+               ? 0
+               : ab_error_set (err, ENOMEM, "out of memory");
+  return ab_sibling_path ("agentbox-hook", hook, err);
+}
+
+/* A pod's app container joins its sandbox's network namespace: it gets
+ * the sandbox's resolv.conf and proxy, and a connect guard of its own on
+ * its cgroup (the hook reads netjoin.json); the namespace stays. */
+static int
+join (struct abr_ctx *c, const char *dir, struct ab_spec *spec,
+      const char *joined, struct ab_harden_report *rep, ab_error_t *err)
+{
+  cleanup_free char *owner = NULL, *owner_dir = NULL, *hook = NULL;
+  struct ab_netaddr a;
+
+  ab_harden_report_add (rep,
+                        "namespace network: joins %s, which agentbox "
+                        "confined",
+                        joined);
+  if (ab_state_confined_owner (c->cfg, joined, &owner, err) != 1
+      || ab_state_dir (c->cfg, owner, &owner_dir, err) < 0)
+    return 0; /* a test's own confinement check: nothing more to join */
+  if (ab_netaddr_read (owner_dir, &a, err) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return ab_error_wrap (err, "network");
+      ab_error_free (err);
+      return 0; /* the owner has no network of agentbox's */
+    }
+  if (hook_path (c, &hook, err) < 0 || ab_net_write_join (dir, owner, err) < 0
+      || ab_net_rewrite (spec, c->cfg, owner_dir, &a, hook, true, rep, err) < 0)
+    return ab_error_wrap (err, "network");
+  return 0;
+}
+
 /* The network layer's share, inside the state transaction: an address
  * slot (given back by the caller on failure), net.json, resolv.conf and
  * the bundle edits. */
@@ -98,24 +138,15 @@ network (struct abr_ctx *c, const char *id, const char *dir,
   const char *joined = NULL;
 
   if (ab_net_wanted (spec, c->cfg, &joined) == 0)
-    {
-      if (joined)
-        ab_harden_report_add (rep,
-                              "namespace network: joins %s, which "
-                              "agentbox confined",
-                              joined);
-      return 0;
-    }
-  if (c->cfg->net.hook && !(hook = strdup (c->cfg->net.hook)))
-    return ab_error_set (err, ENOMEM, "out of memory");
-  if ((hook == NULL && ab_sibling_path ("agentbox-hook", &hook, err) < 0)
+    return joined ? join (c, dir, spec, joined, rep, err) : 0;
+  if (hook_path (c, &hook, err) < 0
       || ab_netalloc_take (c->cfg, id, a, err) < 0)
     return ab_error_wrap (err, "network");
   *took = true;
   if (ab_netaddr_write (dir, a, err) < 0
       || ab_net_write_resolv (dir, a, err) < 0
       || ab_net_make_run_dir (dir, err) < 0
-      || ab_net_rewrite (spec, c->cfg, dir, a, hook, rep, err) < 0)
+      || ab_net_rewrite (spec, c->cfg, dir, a, hook, false, rep, err) < 0)
     return ab_error_wrap (err, "network");
   return 0;
 }

@@ -244,3 +244,51 @@ direct() {
 	[ "$status" -eq 0 ]
 	grep -q '"layer":"dns"' "$T/audit.jsonl"
 }
+
+@test "net: a pod's app containers join the sandbox's confined network, each with its own guard" {
+	cp "$BUNDLE/config.json" "$T/orig.json"
+	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox"}'
+	start_agent
+	sandbox=$ID
+	spid=$(abr state "$sandbox" | jq -r .pid)
+	speer=$(jq -r .peer4 "$STATE/containers/$sandbox/net.json")
+	# The app container's bundle, as CRI writes it: the sandbox's network
+	# namespace by path.
+	app=$T/app
+	mkdir -p "$app"
+	jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" '
+	  .root.path = $root
+	  | .process.args = ["/bin/sh", "-c", "sleep 600"]
+	  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
+	  | .annotations = {"io.kubernetes.cri.container-type": "container"}' \
+		"$T/orig.json" >"$app/config.json"
+	new_id
+	abr run -d -b "$app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+	# Same namespace, no address of its own, the sandbox's DNS and proxy.
+	[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" = "$(readlink /proc/$spid/ns/net)" ]
+	[ ! -e "$STATE/containers/$ID/net.json" ]
+	run in_agent "cat /etc/resolv.conf; echo \$HTTPS_PROXY"
+	[[ "$output" == *"nameserver $speer"* ]]
+	[[ "$output" == *"http://$speer:3128"* ]]
+	run direct http://www.allowed.example/
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello www.allowed.example" ]
+	# Its own connect guard, on its own cgroup.
+	[ -d "/sys/fs/bpf/agentbox/$ID" ]
+	run in_agent "udp-probe sendto 203.0.113.53 53"
+	[[ "$output" == *"Operation not permitted"* ]]
+	# Deleting it takes its guard, not the sandbox's network.
+	app_id=$ID
+	abr delete --force "$app_id"
+	[ ! -e "/sys/fs/bpf/agentbox/$app_id" ]
+	ID=$sandbox
+	run direct http://www.allowed.example/
+	[ "$status" -eq 0 ]
+	# Joining the host's network namespace instead gets a confined one.
+	jq '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: "/proc/1/ns/net"}]' \
+		"$app/config.json" >"$app/c.json" && mv "$app/c.json" "$app/config.json"
+	new_id
+	abr run -d -b "$app" "$ID" </dev/null >/dev/null 2>&1
+	[ -e "$STATE/containers/$ID/net.json" ]
+	[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" != "$(readlink /proc/1/ns/net)" ]
+}
