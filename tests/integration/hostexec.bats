@@ -42,6 +42,17 @@ teardown() {
 	net_teardown
 }
 
+# pending_id: the first request waiting for approval (5 s at most).
+pending_id() {
+	local i id
+	for i in $(seq 50); do
+		id=$("$B/agentbox" approvals | awk 'NR > 1 {print $1; exit}')
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	echo "$id"
+}
+
 @test "hostexec: an auto-approved command runs on the host; output and status come back" {
 	start_agent
 	run in_agent "hostexec echo hello from the host"
@@ -109,11 +120,7 @@ teardown() {
 	start_agent
 	in_agent "hostexec ls" >"$T/ls.out" 2>&1 &
 	client=$!
-	for i in $(seq 50); do
-		id=$("$B/agentbox" approvals | awk 'NR > 1 {print $1; exit}')
-		[ -n "$id" ] && break
-		sleep 0.1
-	done
+	id=$(pending_id)
 	[ -n "$id" ]
 	"$B/agentbox" approvals | grep -q "'ls'\|ls"
 	run "$B/agentbox" approve "$id"
@@ -128,11 +135,7 @@ teardown() {
 	# deny from the CLI.
 	in_agent "hostexec ls -a" >"$T/deny.out" 2>&1 &
 	client=$!
-	for i in $(seq 50); do
-		id=$("$B/agentbox" approvals | awk 'NR > 1 {print $1; exit}')
-		[ -n "$id" ] && break
-		sleep 0.1
-	done
+	id=$(pending_id)
 	"$B/agentbox" deny "$id" --reason "not today"
 	st=0
 	wait "$client" || st=$?
