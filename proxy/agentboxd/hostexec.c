@@ -676,12 +676,7 @@ session_update (struct hx_session *s)
         session_free (s);
       return;
     }
-  if (s->state == H_DRAINING && s->exited && s->wq.len == s->wq_off
-      && s->pid == 0)
-    {
-      session_free (s);
-      return;
-    }
+  /* Done: the process (if any) reaped and the client told everything. */
   if (s->state == H_DRAINING && s->exited && s->wq.len == s->wq_off)
     {
       session_free (s);
