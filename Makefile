@@ -128,6 +128,16 @@ $(B)/agentboxd: $(call objs,$(wildcard proxy/agentboxd/*.c)) $(ALL_LIBS)
 ifneq ($(wildcard shim/hostexec/*.c),)
 PROGRAMS_STATIC := $(B)/hostexec
 endif
+ifneq ($(wildcard shim/init/*.c),)
+PROGRAMS_STATIC += $(B)/agentbox-init
+endif
+
+# agentbox-init: Landlock in front of the agent, static for any image.
+# (shim/init/error.c compiles lib/error.c in; the headers are prerequisites.)
+$(B)/agentbox-init: $(wildcard shim/init/*.c shim/init/*.h) lib/error.c lib/error.h
+	$(call msg,LD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
+		-DAB_VERSION='"$(VERSION)"' -o $@ $(filter shim/init/%.c,$^)
 $(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxproto.h
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \

@@ -119,8 +119,8 @@ areas_free (struct area *v, size_t n)
 
 static int
 collect (const struct ab_ir *ir, const struct ab_ir_principal *p,
-         struct area **permits, size_t *np, struct area **forbids,
-         size_t *nf, ab_error_t *err)
+         struct area **permits, size_t *np, struct area **forbids, size_t *nf,
+         ab_error_t *err)
 {
   size_t n = ab_ir_n_rules (ir);
 
@@ -141,11 +141,10 @@ collect (const struct ab_ir *ir, const struct ab_ir_principal *p,
       a.rights = rights;
       /* A conditional permit is left out (stricter); a conditional forbid
        * counts as if it always held (stricter too). */
-      if (r->permit && (r->kind != AB_IR_KIND_TABLE
-                        || (!a.dir && r->resource
-                            && r->resource->op == AB_SCOPE_EQ
-                            && strcmp (r->resource->entities[0].type, "Dir")
-                                   == 0)))
+      if (r->permit
+          && (r->kind != AB_IR_KIND_TABLE
+              || (!a.dir && r->resource && r->resource->op == AB_SCOPE_EQ
+                  && strcmp (r->resource->entities[0].type, "Dir") == 0)))
         {
           free (a.path);
           continue;

@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "proxy/agentboxd/guardian.h"
+#include "shim/lib/filelayer.h"
 
 static struct ab_ir_slot slot;
 static bool slot_ready;
@@ -20,22 +21,9 @@ int
 policy_load (const struct ab_config *cfg, ab_error_t *err)
 {
   struct ab_ir *ir = NULL;
-  char *files[64];
-  int n = 0;
 
-  for (char **f = cfg->net.policy; f && *f && n < 64; f++)
-    {
-      /* The built-in default file may be absent: then nothing is
-       * allowed (default deny).  A file the config names must exist. */
-      if (access (*f, F_OK) < 0 && errno == ENOENT && !cfg->net.policy_set)
-        {
-          ab_log_info ("policy %s: absent, everything is denied", *f);
-          continue;
-        }
-      files[n++] = *f;
-    }
-  if (ab_ir_load_files (files, n, &ir, err) < 0)
-    return ab_error_wrap (err, "load policy");
+  if (ab_config_load_policy (cfg, &ir, err) < 0)
+    return -1;
   if (!slot_ready)
     {
       ab_ir_slot_init (&slot, ir);

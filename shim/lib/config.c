@@ -244,6 +244,7 @@ ab_config_defaults (struct ab_config **out, ab_error_t *err)
   c->seccomp_deny = strv_dup (default_seccomp_deny);
   c->no_new_privileges = c->seccomp = c->masked_paths = true;
   c->isolate_namespaces = true;
+  c->file_layer = true;
   if (ab_config_net_defaults (&c->net) < 0 || ab_config_hx_defaults (&c->hx) < 0
       || !c->state_dir || !c->sensitive_paths || !c->drop_capabilities
       || !c->seccomp_deny)
@@ -373,6 +374,8 @@ hardening_key (const char *file, yaml_document_t *doc, const char *key,
     return ab_yaml_get_bool (file, v, &c->masked_paths, err);
   if (strcmp (key, "namespaces") == 0)
     return ab_yaml_get_bool (file, v, &c->isolate_namespaces, err);
+  if (strcmp (key, "file_layer") == 0)
+    return ab_yaml_get_bool (file, v, &c->file_layer, err);
   return ab_yaml_error (err, file, k, "unknown key `hardening.%s`", key);
 }
 

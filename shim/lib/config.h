@@ -32,6 +32,8 @@ struct ab_config
   bool masked_paths;        /* `hardening.masked_paths`, default true */
   bool isolate_namespaces;  /* `hardening.namespaces`, default true: host
                                pid/ipc/uts replaced by new ones */
+  bool file_layer;          /* `hardening.file_layer`, default true: the
+                               policy's file/exec rules through Landlock */
 
   /* network (docs/network.md): */
   struct ab_netconf

@@ -112,6 +112,29 @@ bind_once (struct ab_spec *s, const char *dest, const char *src,
   return ab_spec_mount_add (s, dest, "bind", src, opts, err);
 }
 
+int
+ab_net_bind_run (struct ab_spec *s, const char *state_dir,
+                 struct ab_harden_report *rep, ab_error_t *err)
+{
+  static const char *const dir_opts[]
+      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
+  cleanup_free char *run = NULL;
+
+  if (asprintf (&run, "%s/run", state_dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  return bind_once (s, "/run/agentbox", run, dir_opts, rep, err);
+}
+
+int
+ab_net_bind_file (struct ab_spec *s, const char *dest, const char *src,
+                  struct ab_harden_report *rep, ab_error_t *err)
+{
+  static const char *const bin_opts[]
+      = { "bind", "ro", "nosuid", "nodev", NULL };
+
+  return bind_once (s, dest, src, bin_opts, rep, err);
+}
+
 /* The hostexec client on PATH, and STATE/run (where the guardian puts
  * the container's hostexec.sock) at /run/agentbox.  Read-only: a socket
  * on a read-only mount still accepts connections. */
@@ -120,11 +143,7 @@ bind_hostexec (struct ab_spec *s, const struct ab_config *cfg,
                const char *state_dir, struct ab_harden_report *rep,
                ab_error_t *err)
 {
-  static const char *const dir_opts[]
-      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
-  static const char *const bin_opts[]
-      = { "bind", "ro", "nosuid", "nodev", NULL };
-  cleanup_free char *run = NULL, *client = NULL;
+  cleanup_free char *client = NULL;
 
   if (!cfg->hx.enabled)
     return 0;
@@ -132,11 +151,8 @@ bind_hostexec (struct ab_spec *s, const struct ab_config *cfg,
     return ab_error_set (err, ENOMEM, "out of memory");
   if (client == NULL && ab_sibling_path ("hostexec", &client, err) < 0)
     return ab_error_wrap (err, "hostexec client");
-  if (asprintf (&run, "%s/run", state_dir) < 0)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  if (bind_once (s, "/run/agentbox", run, dir_opts, rep, err) < 0
-      || bind_once (s, "/usr/local/bin/hostexec", client, bin_opts, rep, err)
-             < 0)
+  if (ab_net_bind_run (s, state_dir, rep, err) < 0
+      || ab_net_bind_file (s, "/usr/local/bin/hostexec", client, rep, err) < 0)
     return -1;
   return 0;
 }

@@ -49,6 +49,13 @@ int ab_net_write_resolv (const char *state_dir, const struct ab_netaddr *a,
  * the guardian creates hostexec.sock in it. */
 int ab_net_make_run_dir (const char *state_dir, ab_error_t *err);
 
+/* STATE_DIR/run at /run/agentbox (read-only), and SRC at DEST
+ * (read-only, nosuid), replacing other mounts there; idempotent. */
+int ab_net_bind_run (struct ab_spec *s, const char *state_dir,
+                     struct ab_harden_report *rep, ab_error_t *err);
+int ab_net_bind_file (struct ab_spec *s, const char *dest, const char *src,
+                      struct ab_harden_report *rep, ab_error_t *err);
+
 /* A program installed beside the running one (agentbox-hook, agentboxd):
  * dirname(/proc/self/exe)/NAME. */
 int ab_sibling_path (const char *name, char **out, ab_error_t *err);

@@ -18,6 +18,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "shim/lib/harden.h"
+#include "shim/lib/filelayer.h"
 #include "shim/lib/harden-internal.h"
 #include "shim/lib/net.h"
 #include "shim/lib/state.h"
@@ -151,6 +152,27 @@ network (struct abr_ctx *c, const char *id, const char *dir,
   return 0;
 }
 
+/* Landlock, through agentbox-init, when the policy has file rules. */
+static int
+file_layer (struct abr_ctx *c, const char *id, const char *dir,
+            struct ab_spec *spec, struct ab_harden_report *rep, ab_error_t *err)
+{
+  int r;
+
+  if (!c->cfg->file_layer)
+    {
+      ab_log_warning ("container %s: hardening.file_layer is off: the "
+                      "policy's file and exec rules are NOT enforced",
+                      id);
+      return 0;
+    }
+  r = ab_filelayer_prepare (
+      c->cfg, id, ab_spec_annotation (spec, "io.agentbox.project"), dir, err);
+  if (r == 1)
+    r = ab_filelayer_rewrite (spec, c->cfg, dir, rep, err);
+  return r;
+}
+
 /* Record the state, then write the bundle; undo the state on failure. */
 static int
 commit (struct abr_ctx *c, const struct ab_cli_create *cc,
@@ -178,7 +200,8 @@ commit (struct abr_ctx *c, const struct ab_cli_create *cc,
   if (ab_state_begin (c->cfg, cc->id, &st, err) < 0)
     return -1;
   info.changes = NULL;
-  if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0)
+  if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0
+      || file_layer (c, cc->id, ab_state_path (st), spec, rep, err) < 0)
     goto fail;
   info.changes = (const char *const *)rep->changes;
   if (ab_state_record (st, &info, err) < 0)

@@ -24,6 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "shim/lib/harden.h"
+#include "shim/lib/filelayer.h"
 #include "shim/lib/state.h"
 #include "shim/runc/runc.h"
 
@@ -77,6 +78,60 @@ write_memfd (const char *data, size_t len, int *out, ab_error_t *err)
   return 0;
 }
 
+/* Does container ID run under agentbox-init (Landlock)?  Then so must
+ * every process exec'd into it: runc's exec does not descend from the
+ * container's first process. */
+static bool
+under_init (struct abr_ctx *c, const char *id)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_error ab_error_t e = NULL;
+
+  return ab_state_dir (c->cfg, id, &dir, &e) == 0 && ab_filelayer_active (dir);
+}
+
+static int
+prepend_init (struct ab_json *proc, ab_error_t *err)
+{
+  cleanup_free const char **args = NULL;
+
+  if (ab_process_args (proc, &args, err) < 0)
+    return -1;
+  if (args[0] && strcmp (args[0], AB_INIT_PATH) == 0)
+    return 0;
+  return ab_process_prepend_args (proc, ab_init_prefix, err);
+}
+
+/* The argv form (`exec ID CMD ARGS`): agentbox-init goes right after
+ * the id, which follows the "--no-new-privs=true" agentbox placed. */
+static int
+argv_with_init (char ***argv, ab_error_t *err)
+{
+  size_t n = 0, at = 0, k = 0;
+  char **v;
+
+  while ((*argv)[n])
+    n++;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (strcmp ((*argv)[i], "--no-new-privs=true") == 0)
+      at = i + 2;
+  if (at == 0 || at >= n)
+    return 0; /* no command words: runc uses --process */
+  v = calloc (n + 5, sizeof *v);
+  if (v == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  for (size_t i = 0; i < at; i++)
+    v[k++] = (*argv)[i];
+  for (size_t i = 0; ab_init_prefix[i]; i++)
+    if (!(v[k++] = strdup (ab_init_prefix[i])))
+      return ab_error_set (err, ENOMEM, "out of memory");
+  for (size_t i = at; i < n; i++)
+    v[k++] = (*argv)[i];
+  free (*argv);
+  *argv = v;
+  return 0;
+}
+
 /* Harden the process file PATH; *NEW_PATH is NULL when it needs no
  * change, else /proc/self/fd/N of a hardened copy. */
 static int
@@ -96,6 +151,8 @@ harden_process_file (struct abr_ctx *c, const char *id, const char *path,
   if ((before = ab_json_copy (proc)) == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   r = ab_harden_process (proc, c->cfg, &rep, err);
+  if (r == 0 && under_init (c, id))
+    r = prepend_init (proc, err);
   for (size_t i = 0; r == 0 && rep.changes && rep.changes[i]; i++)
     ab_log_debug ("container %s: exec: %s", id, rep.changes[i]);
   ab_harden_report_free (&rep);
@@ -123,6 +180,9 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
   if (ab_cli_exec_argv (c->argc, c->argv, c->g.verb_index, e, c->delegate,
                         process, drop_cap, c->cfg, &argv, err)
       < 0)
+    return -1;
+  if (e->process == NULL && under_init (c, e->id)
+      && argv_with_init (&argv, err) < 0)
     return -1;
   return abr_exec_delegate (c, argv, err);
 }

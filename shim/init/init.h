@@ -1,0 +1,57 @@
+/* agentbox-init: confine the agent's files and execs with Landlock, then
+ * exec it (docs/landlock.md).  Static and libc only: it runs first in any
+ * image, before the agent, where BPF LSM is unavailable. */
+#ifndef AB_INIT_H
+#define AB_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+/* What a rule allows beneath PATH (or on PATH alone when it is a file). */
+enum ab_init_access
+{
+  AB_INIT_RO, /* read files, list directories */
+  AB_INIT_RW, /* ro + write, create, remove, rename, truncate, ioctl */
+  AB_INIT_X,  /* ro + execute */
+};
+
+struct ab_init_rule
+{
+  enum ab_init_access access;
+  char *path; /* absolute */
+  unsigned line;
+};
+
+struct ab_init_rules
+{
+  char *file; /* where the rules came from, for messages */
+  struct ab_init_rule *v;
+  size_t n;
+};
+
+/* Read the rules in FILE into *RULES (empty on entry).  A line that is not
+ * a rule, a comment or blank is an error naming FILE:LINE. */
+int ab_init_rules_load (const char *file, struct ab_init_rules *rules,
+                        ab_error_t *err);
+
+void ab_init_rules_free (struct ab_init_rules *rules);
+
+/* The best Landlock ABI of the running kernel (>= 1), or -1 with ERR
+ * saying why Landlock cannot be used. */
+int ab_init_landlock_abi (ab_error_t *err);
+
+/* The filesystem rights ABI knows, all of which the ruleset handles. */
+uint64_t ab_init_landlock_handled (int abi);
+
+/* The Landlock rights ACCESS grants, on a directory or on a file. */
+uint64_t ab_init_landlock_rights (enum ab_init_access access, int dir);
+
+/* Restrict this process, for good, to RULES under ABI: set no_new_privs
+ * and enforce a ruleset that handles every right ABI knows.  On failure
+ * the process may already have no_new_privs but is not yet confined. */
+int ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
+                            ab_error_t *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* agentbox: the file layer where BPF LSM is not available — Landlock,
+ * applied by agentbox-init in front of the container's process
+ * (docs/landlock.md).
+ *
+ * On create the shim compiles the policy; when it has file or exec rules
+ * for the container, their Landlock form is written to
+ * STATE/containers/ID/run/landlock.rules (seen in the container at
+ * /run/agentbox/landlock.rules), agentbox-init is bound read-only at
+ * AB_INIT_PATH and put in front of process.args (and of exec'd
+ * processes).  A policy Landlock cannot express, or a kernel without
+ * Landlock, fails the create: no container runs without the file layer
+ * its policy asks for. */
+#ifndef AB_SHIM_FILELAYER_H
+#define AB_SHIM_FILELAYER_H
+
+#include <stdbool.h>
+
+#include "lib/error.h"
+#include "policy/ir.h"
+#include "shim/lib/config.h"
+#include "shim/lib/harden.h"
+#include "spec/spec.h"
+
+#define AB_INIT_PATH "/usr/local/libexec/agentbox-init"
+#define AB_RULES_PATH "/run/agentbox/landlock.rules"
+
+/* Compile the policy named in network.policy (the built-in default may
+ * be absent: then it is empty). */
+int ab_config_load_policy (const struct ab_config *cfg, struct ab_ir **out,
+                           ab_error_t *err);
+
+/* Write the rules for container ID (PROJECT may be NULL) into STATE_DIR.
+ * 1: the container runs under agentbox-init; 0: its policy has no file
+ * rules; -1: error (the create fails). */
+int ab_filelayer_prepare (const struct ab_config *cfg, const char *id,
+                          const char *project, const char *state_dir,
+                          ab_error_t *err);
+
+/* Bind agentbox-init and STATE_DIR/run, and put agentbox-init in front of
+ * process.args (idempotent). */
+int ab_filelayer_rewrite (struct ab_spec *s, const struct ab_config *cfg,
+                          const char *state_dir, struct ab_harden_report *rep,
+                          ab_error_t *err);
+
+/* The container recorded in STATE_DIR runs under agentbox-init. */
+bool ab_filelayer_active (const char *state_dir);
+
+/* The words to put before a process's args. */
+extern const char *const ab_init_prefix[];
+
+#endif

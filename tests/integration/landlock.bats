@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# The file layer on a host without BPF LSM: the policy's file and exec
+# rules become a Landlock ruleset that agentbox-init applies before the
+# container's process (and every exec'd one) runs.
+
+load helpers
+
+setup() {
+	ab_setup
+	[ -x "$B/agentbox-init" ] || skip "agentbox-init is not built"
+	mkdir -p "$T/work" "$BUNDLE/rootfs/work" "$BUNDLE/rootfs/etc" "$BUNDLE/rootfs/root"
+	echo host-data >"$T/work/data.txt"
+	echo agentbox >"$BUNDLE/rootfs/etc/hostname"
+	echo TOP-SECRET-CONTENT >"$BUNDLE/rootfs/root/secret"
+	add_bind "$T/work" /work
+	cat >"$T/policy.cedar" <<-CEDAR
+	permit (principal, action == Action::"ProcessExec", resource in Dir::"/bin/");
+	permit (principal, action == Action::"FileOpenReadOnly", resource in Dir::"/bin/");
+	permit (principal, action == Action::"FileOpenReadOnly", resource in Dir::"/etc/");
+	permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/work/");
+	permit (principal, action == Action::"FileOpenReadWrite", resource == File::"/dev/null");
+	CEDAR
+	cat >"$T/config.yaml" <<-YAML
+	runtime: runc
+	state_dir: $STATE
+	network:
+	  enabled: false
+	  policy: [$T/policy.cedar]
+	YAML
+}
+
+teardown() {
+	ab_teardown
+}
+
+@test "landlock: the policy's file and exec rules hold in the container" {
+	new_id
+	set_cmd '
+		cat /etc/hostname && echo read-etc-ok
+		cat /work/data.txt && echo read-work-ok
+		echo new >/work/new.txt && echo write-work-ok
+		echo x >/etc/planted 2>/dev/null || echo write-etc-denied
+		cat /root/secret 2>/dev/null || echo read-root-denied
+		cp /bin/busybox /work/bb && /work/bb true 2>/dev/null || echo exec-work-denied
+		ln -s /root/secret /work/link && { cat /work/link 2>/dev/null || echo symlink-denied; }
+	'
+	run abr run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[[ "$output" == *read-etc-ok* ]]
+	[[ "$output" == *host-data*read-work-ok* ]]
+	[[ "$output" == *write-work-ok* ]]
+	[[ "$output" == *write-etc-denied* ]]
+	[[ "$output" == *read-root-denied* ]]
+	[[ "$output" == *exec-work-denied* ]]
+	[[ "$output" == *symlink-denied* ]]
+	[ -e "$T/work/new.txt" ]
+	[ ! -e "$BUNDLE/rootfs/etc/planted" ]
+	jq -e '.process.args[0] == "/usr/local/libexec/agentbox-init"' "$BUNDLE/config.json"
+}
+
+@test "landlock: an exec'd process is confined too" {
+	new_id
+	set_cmd "sleep 600"
+	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	run abr exec "$ID" cat /root/secret
+	[ "$status" -ne 0 ]
+	run abr exec "$ID" cat /etc/hostname
+	[ "$output" = agentbox ]
+	# The --process form, as engines send it.
+	jq '.process | .args = ["cat", "/root/secret"]' "$BUNDLE/config.json" >"$T/proc.json"
+	run abr exec --process "$T/proc.json" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *TOP-SECRET-CONTENT* ]]
+}
+
+@test "landlock: a policy Landlock cannot express fails the create, and nothing is left" {
+	cat >>"$T/policy.cedar" <<-CEDAR
+	forbid (principal, action == Action::"FileOpenReadWrite", resource == File::"/work/.env");
+	CEDAR
+	new_id
+	cp "$BUNDLE/config.json" "$T/before.json"
+	run abr create -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"policy.cedar:6 forbids /work/.env inside /work"* ]]
+	cmp "$BUNDLE/config.json" "$T/before.json"
+	[ ! -e "$STATE/containers/$ID" ]
+}
+
+@test "landlock: without file rules in the policy, no agentbox-init" {
+	echo 'permit (principal, action == Action::"NetworkConnect", resource in Host::"example.com");' >"$T/policy.cedar"
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	jq -e '.process.args[0] == "/bin/true"' "$BUNDLE/config.json"
+}
