@@ -203,8 +203,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 fuzz-targets: $(FUZZ_TARGETS)
 
 # ---- tiers ------------------------------------------------------------------
-# TIERS picks which run: unit integration fuzz policy (default: all).
-TIERS ?= unit integration fuzz
+# TIERS picks which run: unit integration fuzz vm (default: all).
+TIERS ?= unit integration fuzz vm
 FUZZ_SECONDS ?= 60
 
 check: all unit-tests fuzz-targets test-tools

@@ -8,7 +8,7 @@ PKGS=(
 	libyajl-dev libseccomp-dev libcap-dev libcap2-bin libyaml-dev libpcre2-dev
 	libssl-dev libbpf-dev libnl-3-dev libnl-route-3-dev bpftool openssl
 	runc busybox-static bats jq iproute2 curl hyperfine python3 procps
-	tinyproxy
+	tinyproxy qemu-system-x86 libelf-dev zlib1g-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -23,3 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The VM tier fetches Debian's kernel package with apt-get download: it
+# needs the package lists.
+apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-[0-9]' || apt-get update -qq

@@ -51,6 +51,15 @@ container_by_addr (const struct sockaddr_storage *sa)
 }
 
 struct container *
+container_by_vsock_cid (unsigned cid)
+{
+  for (struct container *c = containers; c; c = c->next)
+    if (cid && c->vsock_cid == cid)
+      return c;
+  return NULL;
+}
+
+struct container *
 container_by_id (const char *id)
 {
   for (struct container *c = containers; c; c = c->next)
@@ -91,6 +100,9 @@ read_state (const char *dir, struct container *c)
                           "io.agentbox.project");
   if (p)
     snprintf (c->project, sizeof c->project, "%s", p);
+  p = ab_json_get_string (ab_json_get (st, "annotations"),
+                          "io.agentbox.vsock-cid");
+  c->vsock_cid = p ? (unsigned)strtoul (p, NULL, 10) : 0;
   b = ab_json_get_string (st, "bundle");
   c->bundle = b ? strdup (b) : NULL;
 }

@@ -60,11 +60,13 @@ struct container
   struct ab_netaddr a;
   pid_t pid;
   char *bundle;           /* from state.json */
+  unsigned vsock_cid;     /* annotation io.agentbox.vsock-cid; 0 none */
   struct hx_listener *hx; /* its hostexec socket, NULL when off */
   struct container *next;
 };
 
 struct container *container_by_id (const char *id);
+struct container *container_by_vsock_cid (unsigned cid);
 
 /* The container whose /31 or /127 SA is in (its own address); NULL. */
 struct container *container_by_addr (const struct sockaddr_storage *sa);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -706,29 +707,11 @@ same_pid_ns (pid_t a, pid_t b)
 }
 
 static void
-on_accept (struct ev *e, uint32_t events)
+start_session (int fd, const struct container *c)
 {
-  struct hx_listener *l = (struct hx_listener *)e;
-  struct container *c = NULL;
-  struct hx_session *s;
-  struct ucred cred;
-  socklen_t cl = sizeof cred;
   cleanup_error ab_error_t err = NULL;
-  int fd = accept4 (e->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  struct hx_session *s = calloc (1, sizeof *s);
 
-  if (fd < 0)
-    return;
-  /* Which container: the one this listener belongs to. */
-  c = l->owner;
-  /* Closed: a peer outside the container's pid namespace (another
-   * process that found the socket) is refused. */
-  if (c == NULL || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0
-      || (c->pid > 0 && !same_pid_ns (cred.pid, c->pid)))
-    {
-      close (fd);
-      return;
-    }
-  s = calloc (1, sizeof *s);
   if (s == NULL)
     {
       close (fd);
@@ -749,6 +732,56 @@ on_accept (struct ev *e, uint32_t events)
     }
   s->next = sessions;
   sessions = s;
+}
+
+static void
+on_accept (struct ev *e, uint32_t events)
+{
+  struct hx_listener *l = (struct hx_listener *)e;
+  struct container *c = l->owner;
+  struct ucred cred;
+  socklen_t cl = sizeof cred;
+  int fd = accept4 (e->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  /* Which container: the one this listener belongs to.  Closed: a peer
+   * outside its pid namespace (another process that found the socket)
+   * is refused. */
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0
+      || (c->pid > 0 && !same_pid_ns (cred.pid, c->pid)))
+    {
+      close (fd);
+      return;
+    }
+  start_session (fd, c);
+}
+
+/* AF_VSOCK, for VM runtimes: the container is the one whose VM has the
+ * peer's context id (annotation io.agentbox.vsock-cid); an unknown CID
+ * is refused. */
+static struct ev vsock_ev = { .fd = -1 };
+
+static void
+on_vsock_accept (struct ev *e, uint32_t events)
+{
+  struct sockaddr_vm peer;
+  socklen_t pl = sizeof peer;
+  const struct container *c;
+  int fd = accept4 (e->fd, (struct sockaddr *)&peer, &pl,
+                    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  c = container_by_vsock_cid (peer.svm_cid);
+  if (c == NULL)
+    {
+      ab_log_warning ("hostexec: vsock peer CID %u is no container's",
+                      peer.svm_cid);
+      close (fd);
+      return;
+    }
+  start_session (fd, c);
 }
 
 int
@@ -900,6 +933,20 @@ hx_tick (uint64_t now)
 int
 hx_init (const struct ab_config *cfg, ab_error_t *err)
 {
+  struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
+                            .svm_cid = VMADDR_CID_ANY,
+                            .svm_port = cfg->hx.vsock_port };
+
   signal (SIGCHLD, SIG_DFL);
-  return 0;
+  if (!cfg->hx.enabled || cfg->hx.vsock_port == 0)
+    return 0;
+  vsock_ev.fd
+      = socket (AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  vsock_ev.fn = on_vsock_accept;
+  if (vsock_ev.fd < 0
+      || bind (vsock_ev.fd, (struct sockaddr *)&sa, sizeof sa) < 0
+      || listen (vsock_ev.fd, 64) < 0)
+    return ab_error_errno (err, "hostexec: vsock port %u", cfg->hx.vsock_port);
+  ab_log_info ("hostexec: listening on vsock port %u", cfg->hx.vsock_port);
+  return loop_add (&vsock_ev, EPOLLIN, err);
 }

@@ -90,7 +90,7 @@ setup (const struct ab_config *cfg, ab_error_t *err)
   if (ns_setup (cfg, err) < 0 || loop_init (err) < 0
       || audit_open (cfg->net.audit_log, err) < 0 || policy_load (cfg, err) < 0
       || dnsd_init (cfg, err) < 0 || proxy_init (cfg, err) < 0
-      || resolve_init (cfg, err) < 0)
+      || resolve_init (cfg, err) < 0 || hx_init (cfg, err) < 0)
     return -1;
   control_readopt ();
   /* Last: a socket that answers means the guardian is ready. */

@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <unistd.h>
 
 #include "proxy/lib/hxproto.h"
@@ -62,7 +63,9 @@ static const char help_text[]
       "the guardian (a command can exit with 125 or 126 itself too).\n"
       "\n"
       "The guardian listens on $AGENTBOX_HOSTEXEC_SOCK, by default\n"
-      "  " DEFAULT_SOCK "\n";
+      "  " DEFAULT_SOCK "\n"
+      "or, in a VM (Kata), on AF_VSOCK: AGENTBOX_HOSTEXEC_SOCK=vsock:CID:PORT\n"
+      "(CID 2 is the host).\n";
 
 struct options
 {
@@ -210,6 +213,34 @@ signal_fd (void)
   return fd;
 }
 
+/* "vsock:CID:PORT": the guardian on the host of a VM. */
+static int
+connect_vsock (const char *spec)
+{
+  struct sockaddr_vm addr = { .svm_family = AF_VSOCK };
+  unsigned cid, port;
+  char tail;
+  int fd;
+
+  if (sscanf (spec, "vsock:%u:%u%c", &cid, &port, &tail) != 2)
+    {
+      fprintf (stderr, "hostexec: %s: expected vsock:CID:PORT\n", spec);
+      return -1;
+    }
+  addr.svm_cid = cid;
+  addr.svm_port = port;
+  fd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    {
+      fprintf (stderr, "hostexec: cannot reach the guardian at %s: %s\n", spec,
+               strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
+}
+
 static int
 connect_guardian (void)
 {
@@ -219,6 +250,8 @@ connect_guardian (void)
 
   if (path == NULL || path[0] == '\0')
     path = DEFAULT_SOCK;
+  if (strncmp (path, "vsock:", 6) == 0)
+    return connect_vsock (path);
   if (strlen (path) >= sizeof addr.sun_path)
     {
       fprintf (stderr, "hostexec: socket path too long: %s\n", path);

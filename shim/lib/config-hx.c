@@ -95,6 +95,16 @@ ab_config_hx_key (const char *file, yaml_document_t *doc, const char *key,
       h->output_limit = l;
       return 0;
     }
+  if (strcmp (key, "vsock_port") == 0)
+    {
+      long l;
+      if (ab_yaml_get_long (file, v, &l, err) < 0)
+        return -1;
+      if (l < 0 || l > 0xfffffffeL)
+        return ab_yaml_error (err, file, v, "vsock_port %ld out of range", l);
+      h->vsock_port = (unsigned)l;
+      return 0;
+    }
   if (strcmp (key, "path") == 0)
     return set_str (file, v, &h->path, false, err);
   if (strcmp (key, "client") == 0)

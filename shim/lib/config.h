@@ -81,6 +81,8 @@ struct ab_config
     char *client;              /* `hostexec.client`: the static client bound
                                   into containers; NULL = beside
                                   agentbox-runc */
+    unsigned vsock_port;       /* `hostexec.vsock_port`: also listen on
+                                  AF_VSOCK (VM runtimes); 0 = off */
   } hx;
 
   /* Not from the file.  Is the namespace file PATH a namespace of a

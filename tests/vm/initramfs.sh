@@ -14,7 +14,7 @@ top=${AB_TOP:-$(cd "$here/../.." && pwd)}
 B=${B:-build}
 case $B in /*) ;; *) B=$top/$B ;; esac
 # veth: the network layer's links; dummy: a spare link for network tests.
-modules=${AB_VM_MODULES:-veth dummy}
+modules=${AB_VM_MODULES:-veth dummy vsock_loopback}
 
 die() { echo "initramfs.sh: $*" >&2; exit 1; }
 [ $# -eq 2 ] || die "usage: initramfs.sh OUTPUT MODULES_DIR"
@@ -89,7 +89,7 @@ add_module() {
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,run,tmp,tests/bin}
 add_busybox ""
 add_program /usr/sbin/runc /usr/sbin/runc
-for p in agentbox-runc agentbox-hook agentboxd agentbox hostexec; do
+for p in agentbox-runc agentbox-hook agentboxd agentbox hostexec agentbox-init; do
 	add_program "$B/$p" "/usr/local/bin/$p"
 done
 cp "$here"/guest/* "$root/tests/"

@@ -22,7 +22,10 @@ current_package() {
 # The newest package already unpacked in the cache, for hosts whose apt
 # lists are gone or point elsewhere.
 cached_package() {
-	ls -d "$cache"/linux-image-*/ 2>/dev/null | xargs -rn1 basename | sort -V | tail -1
+	local d
+	for d in "$cache"/linux-image-*/boot; do
+		[ -d "$d" ] && basename "$(dirname "$d")"
+	done | sort -V | tail -1
 }
 
 unpack() { # unpack PKG: download and dpkg -x it into $cache/PKG

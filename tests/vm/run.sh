@@ -9,7 +9,7 @@
 #   B               build dir (default build)
 #   AB_VM_CACHE     kernel cache (default /var/cache/agentbox-vm)
 #   AB_VM_TIMEOUT   seconds the VM may run (default 200)
-#   AB_VM_MODULES   kernel modules put in the guest (default "veth dummy")
+#   AB_VM_MODULES   kernel modules put in the guest (default "veth dummy vsock_loopback")
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export AB_TOP=${AB_TOP:-$(cd "$here/../.." && pwd)}
