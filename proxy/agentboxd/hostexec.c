@@ -17,10 +17,12 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -330,6 +332,31 @@ struct spawn
   int in, out, err;
 };
 
+/* hostexec.limits, applied in the child before it drops privileges (a
+ * limit it could raise again as root would be none). */
+static int
+set_limits (void)
+{
+  static const struct
+  {
+    int resource;
+    size_t off;
+  } map[] = {
+    { RLIMIT_NOFILE, offsetof (struct ab_hxconf, limit_nofile) },
+    { RLIMIT_NPROC, offsetof (struct ab_hxconf, limit_nproc) },
+    { RLIMIT_AS, offsetof (struct ab_hxconf, limit_as) },
+    { RLIMIT_CPU, offsetof (struct ab_hxconf, limit_cpu) },
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    {
+      long long v = *(const long long *)((const char *)&g_cfg->hx + map[i].off);
+      struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+      if (v > 0 && syscall (SYS_prlimit64, 0, map[i].resource, &rl, NULL) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* The child, sharing the guardian's memory until it execs (CLONE_VM |
  * CLONE_VFORK: no page tables copied, which is most of a fork's cost for
  * a guardian holding many connections).  So: raw system calls only, no
@@ -352,6 +379,8 @@ child (void *arg)
   if (dup2 (sp->in, 0) < 0 || dup2 (sp->out, 1) < 0 || dup2 (sp->err, 2) < 0)
     _exit (126);
   if (chdir (sp->dir) < 0)
+    _exit (126);
+  if (set_limits () < 0)
     _exit (126);
   /* Privileges: the project directory's owner, never more. */
   if (syscall (SYS_setgroups, 0, NULL) < 0

@@ -18,6 +18,7 @@ ab_config_hx_defaults (struct ab_hxconf *h)
   h->command_timeout = 600;
   h->approval_timeout = 300;
   h->output_limit = 64LL << 20;
+  h->limit_nofile = 1024;
   h->path = strdup ("/usr/local/bin:/usr/bin:/bin");
   h->pass_env = calloc (n, sizeof (char *));
   for (size_t i = 0; h->pass_env && env[i]; i++)
@@ -73,12 +74,37 @@ set_str (const char *file, yaml_node_t *v, char **dst, bool absolute,
   return (*dst = strdup (s)) ? 0 : ab_error_set (err, ENOMEM, "oom");
 }
 
+static int
+limit_key (const char *file, yaml_document_t *doc, const char *key,
+           yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
+{
+  struct ab_hxconf *h = data;
+  long long *dst = strcmp (key, "nofile") == 0          ? &h->limit_nofile
+                   : strcmp (key, "nproc") == 0         ? &h->limit_nproc
+                   : strcmp (key, "address_space") == 0 ? &h->limit_as
+                   : strcmp (key, "cpu") == 0           ? &h->limit_cpu
+                                                        : NULL;
+  long l;
+
+  if (dst == NULL)
+    return ab_yaml_error (err, file, k, "unknown key `hostexec.limits.%s`",
+                          key);
+  if (ab_yaml_get_long (file, v, &l, err) < 0)
+    return -1;
+  if (l < 0)
+    return ab_yaml_error (err, file, v, "%s: must be 0 (none) or more", key);
+  *dst = l;
+  return 0;
+}
+
 int
 ab_config_hx_key (const char *file, yaml_document_t *doc, const char *key,
                   yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
 {
   struct ab_hxconf *h = data;
 
+  if (strcmp (key, "limits") == 0)
+    return ab_yaml_mapping_each (file, doc, v, limit_key, h, err);
   if (strcmp (key, "enabled") == 0)
     return ab_yaml_get_bool (file, v, &h->enabled, err);
   if (strcmp (key, "command_timeout") == 0)

@@ -81,6 +81,10 @@ struct ab_config
     char *client;              /* `hostexec.client`: the static client bound
                                   into containers; NULL = beside
                                   agentbox-runc */
+    long long limit_nofile;    /* `hostexec.limits.nofile`, default 1024 */
+    long long limit_nproc;     /* `.nproc`: processes of the owner, 0 none */
+    long long limit_as;        /* `.address_space` bytes, 0 none */
+    long long limit_cpu;       /* `.cpu` seconds, 0 none */
     unsigned vsock_port;       /* `hostexec.vsock_port`: also listen on
                                   AF_VSOCK (VM runtimes); 0 = off */
   } hx;

@@ -214,3 +214,23 @@ print(s.recv(100))
 	[[ "$output" == *"timed out"* ]]
 	[ $(($(date +%s) - start)) -lt 10 ]
 }
+
+@test "hostexec: output cap, resource limits, signals forwarded, a cwd that maps nowhere" {
+	sed -i 's/^hostexec: {approval_timeout: 3}$/hostexec: {approval_timeout: 3, output_limit: 100000, limits: {nofile: 64}}/' "$T/config.yaml"
+	sed -i 's/^  auto_approve:$/  auto_approve:\n    - "^sh -c .*$"/' "$T/project.yaml"
+	start_agent
+	run in_agent "hostexec sh -c 'ulimit -n'"
+	[ "$output" = 64 ]
+	run in_agent "hostexec sh -c 'yes | head -c 10000000'"
+	[ "$status" -eq 137 ]
+	[[ "$output" == *"output limit reached"* ]]
+	[ "${#output}" -lt 200000 ]
+	# Ctrl-C reaches the command on the host.
+	run in_agent "hostexec sh -c 'trap \"echo got-int; exit 5\" INT; sleep 30 & wait' & c=\$!; sleep 1; kill -INT \$c; wait \$c"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *got-int* ]]
+	# A working directory with no host directory behind it is refused.
+	run abr exec --cwd / "$ID" hostexec echo hi
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"maps to no host directory"* ]]
+}
