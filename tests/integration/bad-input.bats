@@ -11,7 +11,7 @@ teardown() { ab_teardown; }
 expect_refused() {
 	[ "$status" -ne 0 ]
 	[ ! -e "$STATE/containers/$1" ]
-	! runc --root "$ROOT" state "$1" >/dev/null 2>&1
+	refute runc --root "$ROOT" state "$1" >/dev/null 2>&1
 }
 
 @test "malformed config.json: error names file and position, bundle untouched" {

@@ -95,3 +95,9 @@ wait_status() {
 	echo "container $id never reached $want" >&2
 	return 1
 }
+
+# refute CMD...: fail the test when CMD succeeds.  (A bare `! CMD` does
+# not: bash's errexit ignores it unless it is the test's last command.)
+refute() {
+	! "$@"
+}

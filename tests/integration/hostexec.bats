@@ -160,7 +160,15 @@ pending_id() {
 
 @test "hostexec: the guardian killed, the client fails and nothing runs" {
 	start_agent
+	# A request waiting for a human dies with the guardian: denied.
+	in_agent "hostexec ls" >"$T/pending.out" 2>&1 &
+	client=$!
+	[ -n "$(pending_id)" ]
 	kill -9 "$(guardian_pid)"
+	st=0
+	wait "$client" || st=$?
+	[ "$st" -eq 125 ]
+	refute grep -q file.txt "$T/pending.out"
 	sleep 0.2
 	run in_agent "hostexec touch after-kill"
 	[ "$status" -eq 125 ]

@@ -77,8 +77,8 @@ direct() {
 	[ "$status" -ne 0 ]
 	run in_agent "nslookup -type=A www.denied.example"
 	[ "$status" -ne 0 ]
-	! grep -q denied "$INET_QUERY_LOG"
-	! grep -q "$name" "$INET_QUERY_LOG"
+	refute grep -q denied "$INET_QUERY_LOG"
+	refute grep -q "$name" "$INET_QUERY_LOG"
 }
 
 @test "net: raw addresses, UDP and ICMP to the outside fail (v4 and v6)" {

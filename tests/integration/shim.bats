@@ -20,9 +20,9 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	for set in CapEff CapBnd CapPrm; do
 		mask=$(status_field $set)
 		[ -n "$mask" ]
-		! has_cap "$mask" "$(cap_bit cap_sys_admin)"
-		! has_cap "$mask" "$(cap_bit cap_net_raw)"
-		! has_cap "$mask" "$(cap_bit cap_sys_ptrace)"
+		refute has_cap "$mask" "$(cap_bit cap_sys_admin)"
+		refute has_cap "$mask" "$(cap_bit cap_net_raw)"
+		refute has_cap "$mask" "$(cap_bit cap_sys_ptrace)"
 		has_cap "$mask" "$(cap_bit cap_chown)" # harmless ones stay
 	done
 }
@@ -69,7 +69,7 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$status" -eq 0 ]
 	[[ "$output" == *done* ]]
 	[[ "$output" != *SECRET-KEY* ]]
-	! jq -e '.mounts[] | select(.destination == "/root/.ssh" or .destination == "/mnt/keys")' "$BUNDLE/config.json"
+	refute jq -e '.mounts[] | select(.destination == "/root/.ssh" or .destination == "/mnt/keys")' "$BUNDLE/config.json"
 }
 
 @test "run: a fake docker.sock reached through a symlink is removed" {
@@ -138,7 +138,7 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	abr kill "$ID" 9
 	wait_status "$ID" stopped
 	abr delete "$ID"
-	! runc --root "$ROOT" state "$ID" 2>/dev/null
+	refute runc --root "$ROOT" state "$ID" 2>/dev/null
 	[ ! -e "$STATE/containers/$ID" ]
 }
 
@@ -173,7 +173,7 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$status" -eq 0 ]
 	[ "$(status_field NoNewPrivs)" = 1 ]
 	mask=$(status_field CapEff)
-	! has_cap "$mask" "$(cap_bit cap_sys_admin)"
+	refute has_cap "$mask" "$(cap_bit cap_sys_admin)"
 	has_cap "$mask" "$(cap_bit cap_chown)"
 	cmp "$T/process.json" "$T/process.orig.json" # the engine's file is left alone
 	run abr exec "$ID" /bin/grep -E '^NoNewPrivs:' /proc/self/status
@@ -263,5 +263,5 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$st" -eq 3 ]
 	grep -q GOT-TERM "$T/out"
 	[ ! -e "$STATE/containers/$ID" ]
-	! runc --root "$ROOT" state "$ID" >/dev/null 2>&1
+	refute runc --root "$ROOT" state "$ID" >/dev/null 2>&1
 }
