@@ -2,7 +2,7 @@
 # agentboxd's explicit proxy and DNS under load, side by side with a direct
 # TCP copy and tinyproxy in the same run (docs/bench-net.md).  Everything
 # lives in namespaces made here: the test internet (net-helpers.bash) holds
-# the upstream server (build/bench/bench-tunnel server) and tinyproxy; the
+# the upstream server (build/bench/tool-tunnel server) and tinyproxy; the
 # agentbox load comes from a container's network namespace (the guardian
 # serves registered containers only); the peers' load comes from a client
 # namespace wired to the internet by a veth, so every path crosses one veth
@@ -13,7 +13,7 @@ AB_TOP=${AB_TOP:-$(cd "$here/../.." && pwd)}
 B=${B:-build}
 case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
 export AB_TOP B
-BT=$B/bench/bench-tunnel
+BT=$B/bench/tool-tunnel
 STREAM_S=${BENCH_STREAM_S:-2}
 RATE_S=${BENCH_RATE_S:-2}
 DNS_N=${BENCH_DNS_N:-20000}
@@ -134,7 +134,7 @@ agentbox() {
 		GPID=$(guardian_pid)
 }
 
-# in_ct / in_cli ARGS...: bench-tunnel in the container's / client netns.
+# in_ct / in_cli ARGS...: tool-tunnel in the container's / client netns.
 in_ct() { (nofile nsenter --net="/proc/$CPID/ns/net" "$BT" "$@"); }
 in_cli() { (nofile ip netns exec "$CLI_NS" "$BT" "$@"); }
 

@@ -5,17 +5,17 @@
  * inside the tunnel, an HTTP request whose Host is NAME: agentboxd checks
  * the first bytes of a tunnel against the name.
  *
- *   bench-tunnel server [-R READY-FILE] ADDR:PORT...
+ *   tool-tunnel server [-R READY-FILE] ADDR:PORT...
  *       GET /source: a header, then bytes until the client goes;
  *       GET /small: one short response, then close; GET /echo: a
  *       header, then what it reads comes back.
- *   bench-tunnel stream [-p PROXY] -t TARGET -n NAME:PORT [-s SECONDS]
+ *   tool-tunnel stream [-p PROXY] -t TARGET -n NAME:PORT [-s SECONDS]
  *       one download of /source; prints mbps= (MB/s, 10^6 bytes).
- *   bench-tunnel rate [-p PROXY] -t TARGET -n NAME:PORT [-s SECS] [-c N]
+ *   tool-tunnel rate [-p PROXY] -t TARGET -n NAME:PORT [-s SECS] [-c N]
  *       N connections in flight, each tunnel + /small + close; rate=.
- *   bench-tunnel dns SERVER NAME COUNT
+ *   tool-tunnel dns SERVER NAME COUNT
  *       sequential A queries over UDP; p50= p99= in microseconds.
- *   bench-tunnel idle -p PROXY -n NAME:PORT -r PID [-H SECS] STEP...
+ *   tool-tunnel idle -p PROXY -n NAME:PORT -r PID [-H SECS] STEP...
  *       opens idle /echo tunnels up to each STEP, prints PID's VmRSS at
  *       each, then checks that every tunnel still echoes a byte.
  *
@@ -49,7 +49,7 @@ static char big[BIG];
 static void
 die (const char *what)
 {
-  fprintf (stderr, "bench-tunnel: %s: %s\n", what, strerror (errno));
+  fprintf (stderr, "tool-tunnel: %s: %s\n", what, strerror (errno));
   exit (1);
 }
 
@@ -119,7 +119,7 @@ need_addr (const char *s, struct addr *a)
 {
   if (s == NULL || !parse_addr (s, a))
     {
-      fprintf (stderr, "bench-tunnel: `%s`: not ADDR:PORT\n", s ? s : "");
+      fprintf (stderr, "tool-tunnel: `%s`: not ADDR:PORT\n", s ? s : "");
       exit (2);
     }
 }
@@ -225,7 +225,7 @@ parse_target (struct target *t, const char *proxy, const char *direct,
   if (authority == NULL || (colon = strrchr (authority, ':')) == NULL
       || (size_t)(colon - authority) >= sizeof t->host)
     {
-      fprintf (stderr, "bench-tunnel: -n NAME:PORT is required\n");
+      fprintf (stderr, "tool-tunnel: -n NAME:PORT is required\n");
       exit (2);
     }
   snprintf (t->authority, sizeof t->authority, "%s", authority);
@@ -252,7 +252,7 @@ open_blocking (const struct target *t, const char *path)
       && (!send_all (fd, req, (size_t)format_connect (t, req, sizeof req))
           || !read_head_blocking (fd, head, sizeof head)))
     {
-      fprintf (stderr, "bench-tunnel: CONNECT refused: %s\n", head);
+      fprintf (stderr, "tool-tunnel: CONNECT refused: %s\n", head);
       exit (1);
     }
   if (!send_all (fd, req, (size_t)format_get (t, path, req, sizeof req)))
@@ -981,7 +981,7 @@ run_idle (const struct opts *o, int argc, char **argv)
 
   if (steps == NULL || argc == 0 || o->proxy == NULL || o->pid <= 0)
     {
-      fprintf (stderr, "bench-tunnel idle -p PROXY -n NAME:PORT -r PID "
+      fprintf (stderr, "tool-tunnel idle -p PROXY -n NAME:PORT -r PID "
                        "STEP...\n");
       return 2;
     }
@@ -1000,7 +1000,7 @@ main (int argc, char **argv)
 
   if (cmd == NULL)
     {
-      puts ("bench-tunnel: the load tool of tests/bench/bench-net.sh "
+      puts ("tool-tunnel: the load tool of tests/bench/bench-net.sh "
             "(it measures nothing alone)");
       return 0;
     }
@@ -1023,6 +1023,6 @@ main (int argc, char **argv)
       return cmd[0] == 's' ? cmd_stream (&t, o.secs)
                            : cmd_rate (&t, o.secs, o.conc);
     }
-  fprintf (stderr, "usage: see the head of tests/bench/bench-tunnel.c\n");
+  fprintf (stderr, "usage: see the head of tests/bench/tool-tunnel.c\n");
   return 2;
 }
