@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include "hooks/lib/connect-guard.h"
 #include "hooks/lib/netns.h"
@@ -15,7 +14,6 @@
 #include "shim/lib/netalloc.h"
 #include "shim/lib/state.h"
 
-#define NSFS_MAGIC 0x6e736673
 
 struct up
 {
@@ -59,11 +57,7 @@ ab_guard_pin_dir (const char *id, char **out, ab_error_t *err)
 static int
 check_proxy_netns (struct up *u, ab_error_t *err)
 {
-  struct statfs fs;
-
-  if (statfs (u->proxy_netns, &fs) < 0)
-    return ab_error_errno (err, "proxy netns %s", u->proxy_netns);
-  if (fs.f_type != NSFS_MAGIC)
+  if (!ab_net_is_nsfs (u->proxy_netns))
     return ab_error_set (err, ENOENT,
                          "proxy netns %s: not a network namespace (is "
                          "agentboxd running?)",

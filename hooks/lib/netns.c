@@ -644,6 +644,14 @@ is_nsfs (int fd)
   return fstatfs (fd, &st) == 0 && st.f_type == NSFS_MAGIC;
 }
 
+bool
+ab_net_is_nsfs (const char *path)
+{
+  struct statfs st;
+
+  return statfs (path, &st) == 0 && st.f_type == NSFS_MAGIC;
+}
+
 int
 ab_net_teardown (const char *proxy_netns, const char *peer_if, ab_error_t *err)
 {

@@ -26,6 +26,10 @@ struct ab_netplan
   unsigned mtu; /* 0: the kernel's default */
 };
 
+/* Is PATH a namespace file (a live netns, or a bind mount of one)?  A
+ * mount point left behind by umount is a plain file: false. */
+bool ab_net_is_nsfs (const char *path);
+
 /* In the container netns: `lo` up, `eth0` (the veth end) with CT4/31 and
  * CT6/127 (nodad), up, default routes via PEER4 / PEER6.  In the proxy
  * netns: PEER_IF with PEER4/31 and PEER6/127 (nodad), up.  The pair is

@@ -14,7 +14,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "hooks/lib/container.h"
@@ -23,7 +22,6 @@
 #include "lib/log.h"
 #include "proxy/agentboxd/guardian.h"
 
-#define NSFS_MAGIC 0x6e736673
 
 static int upstream_fd = -1, proxy_fd = -1, host_fd = -1;
 
@@ -31,14 +29,6 @@ int
 ns_host_fd (void)
 {
   return host_fd;
-}
-
-static bool
-is_netns (const char *path)
-{
-  struct statfs fs;
-
-  return statfs (path, &fs) == 0 && fs.f_type == NSFS_MAGIC;
 }
 
 /* A new netns, pinned by a bind mount of this thread's nsfs file. */
@@ -77,7 +67,7 @@ ns_setup (const struct ab_config *cfg, ab_error_t *err)
     return -1;
   if (mkdir (dir, 0700) < 0 && errno != EEXIST)
     return ab_error_errno (err, "mkdir %s", dir);
-  if (is_netns (path))
+  if (ab_net_is_nsfs (path))
     {
       cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
       if (fd < 0 || setns (fd, CLONE_NEWNET) < 0)
