@@ -33,3 +33,6 @@ try "read /proc/kcore" head -c1 /proc/kcore
 try "resolve github.com (not in the policy)" nslookup github.com
 try "ask an outside DNS server (8.8.8.8) instead" nslookup github.com 8.8.8.8
 try "connect to 140.82.112.3:443 by address" nc -w2 140.82.112.3 443
+# The host: a command goes through hostexec, where a rule or a person
+# decides; the built-in defaults have no rule, so it is refused.
+try "run \`id\` on the host (hostexec)" hostexec id
