@@ -14,7 +14,6 @@
 #include "shim/lib/netalloc.h"
 #include "shim/lib/state.h"
 
-
 struct up
 {
   const struct ab_config *cfg;

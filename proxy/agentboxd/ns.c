@@ -22,7 +22,6 @@
 #include "lib/log.h"
 #include "proxy/agentboxd/guardian.h"
 
-
 static int upstream_fd = -1, proxy_fd = -1, host_fd = -1;
 
 int

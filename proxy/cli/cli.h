@@ -5,5 +5,6 @@
 int ab_guardian_cli (int argc, char **argv);
 int ab_approvals_cli (int argc, char **argv);
 int ab_decide_cli (int argc, char **argv);
+int ab_doctor_cli (int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const struct
     "policy check|explain   check Cedar policies, explain a decision" },
   { "guardian", ab_guardian_cli,
     "guardian status|reload ask agentboxd how it is, reload its policy" },
+  { "doctor", ab_doctor_cli,
+    "doctor                 which layers this host runs, and why not" },
   { "approvals", ab_approvals_cli,
     "approvals              hostexec requests waiting for a human" },
   { "approve", ab_decide_cli, "approve ID             run a waiting request" },

@@ -5,19 +5,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hooks/lib/probe.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "shim/lib/spawn.h"
 #include "shim/runc/runc.h"
 #include "spec/json.h"
 
-/* The layers this build applies, as the config enables them.  Later
- * layers (network, Landlock, BPF) add theirs when they land. */
+/* The layers this build applies on this host, as the config enables
+ * them (`agentbox doctor` says why one is missing). */
 static int
 layers (const struct ab_config *cfg, struct ab_buf *b)
 {
+  struct ab_probe p;
   int r = ab_buf_puts (b, "mounts,capabilities");
 
+  ab_probe_host (&p);
   if (r == 0 && cfg->no_new_privileges)
     r = ab_buf_puts (b, ",no-new-privileges");
   if (r == 0 && cfg->seccomp)
@@ -26,6 +29,14 @@ layers (const struct ab_config *cfg, struct ab_buf *b)
     r = ab_buf_puts (b, ",masked-paths");
   if (r == 0 && cfg->isolate_namespaces)
     r = ab_buf_puts (b, ",namespaces");
+  if (r == 0 && cfg->net.enabled)
+    r = ab_buf_puts (b, ",network");
+  if (r == 0 && cfg->net.enabled && p.connect_guard)
+    r = ab_buf_puts (b, ",connect-guard");
+  if (r == 0 && cfg->net.enabled && cfg->hx.enabled)
+    r = ab_buf_puts (b, ",hostexec");
+  if (r == 0 && cfg->file_layer && p.landlock_abi)
+    r = ab_buf_printf (b, ",landlock-abi-%d", p.landlock_abi);
   return r;
 }
 

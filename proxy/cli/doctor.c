@@ -1,0 +1,86 @@
+/* agentbox doctor: which layers this host runs, and why not. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hooks/lib/probe.h"
+#include "lib/cleanup.h"
+#include "proxy/cli/cli.h"
+#include "shim/lib/config.h"
+#include "shim/lib/net.h"
+
+static void
+row (const char *layer, const char *status, const char *why)
+{
+  printf ("%-14s %-8s %s\n", layer, status, why);
+}
+
+int
+ab_doctor_cli (int argc, char **argv)
+{
+  cleanup_error ab_error_t err = NULL;
+  cleanup_config struct ab_config *cfg = NULL;
+  cleanup_free char *reply = NULL;
+  struct ab_probe p;
+  char why[512];
+
+  if (argc > 1)
+    {
+      puts ("usage: agentbox doctor\n\nWhich enforcement layers this host "
+            "runs under the config\n($AGENTBOX_CONFIG, else " AB_SYSCONFDIR
+            "/agentbox/config.yaml), and why a layer is off.");
+      return strcmp (argv[1], "--help") == 0 ? 0 : 2;
+    }
+  if (ab_config_load (NULL, &cfg, &err) < 0)
+    {
+      fprintf (stderr, "agentbox doctor: %s\n", err->msg);
+      return 1;
+    }
+  ab_probe_host (&p);
+  printf ("%-14s %-8s %s\n", "LAYER", "STATUS", "WHY");
+  row ("seccomp", cfg->seccomp ? "on" : "off",
+       cfg->seccomp ? "allowlist profile, or denials added to the bundle's"
+                    : "hardening.seccomp is false");
+  row ("capabilities", "on", "dangerous capabilities dropped");
+  row ("network", cfg->net.enabled ? "on" : "off",
+       cfg->net.enabled ? "own netns, veth to the guardian"
+                        : "network.enabled is false");
+  snprintf (why, sizeof why, "%s",
+            p.connect_guard ? "cgroup sock_addr programs load"
+            : p.cgroup2[0]  ? "cgroup sock_addr programs do not load"
+                            : "no cgroup2 mount");
+  if (p.cgroup2[0])
+    snprintf (why + strlen (why), sizeof why - strlen (why),
+              " (cgroup2 at %s)", p.cgroup2);
+  row ("connect guard", p.connect_guard && cfg->net.enabled ? "on" : "off",
+       why);
+  snprintf (why, sizeof why,
+            "%s; lsm=%s, lockdown=%s; agentbox's LSM programs run in the VM "
+            "harness only so far",
+            !p.lsm[0] ? "the active LSM list is unknown (securityfs is not "
+                        "mounted)"
+            : !p.bpf_in_lsm ? "bpf is not an active LSM"
+            : ab_probe_bpf_lsm_usable (&p)
+                ? "BPF LSM programs could load"
+                : "lockdown=confidentiality refuses BPF LSM programs",
+            p.lsm[0] ? p.lsm : "?", p.lockdown[0] ? p.lockdown : "?");
+  row ("bpf lsm", "off", why);
+  if (p.landlock_abi)
+    snprintf (why, sizeof why,
+              "ABI %d; applies the policy's file and exec rules when it "
+              "has any%s",
+              p.landlock_abi,
+              cfg->file_layer ? "" : " (hardening.file_layer is false)");
+  else
+    snprintf (why, sizeof why, "the kernel has no Landlock: a policy with "
+                               "file rules fails the create");
+  row ("landlock", p.landlock_abi && cfg->file_layer ? "on" : "off", why);
+  if (ab_guardian_call (cfg, "{\"op\": \"status\"}", &reply, &err) == 0)
+    {
+      reply[strcspn (reply, "\n")] = '\0';
+      row ("guardian", "running", reply);
+    }
+  else
+    row ("guardian", "stopped",
+         "started by the next create (containers have no egress meanwhile)");
+  return 0;
+}
