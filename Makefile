@@ -224,6 +224,17 @@ install: all
 	install -m 0644 contrib/config.yaml $(DESTDIR)$(DATADIR)/config.yaml.example
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml ]; then \
 	  install -m 0644 contrib/config.yaml $(DESTDIR)$(SYSCONFDIR)/agentbox/config.yaml; fi
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/agentbox/policy.cedar ]; then \
+	  install -m 0644 contrib/policy/policy.cedar $(DESTDIR)$(SYSCONFDIR)/agentbox/policy.cedar; fi
+	install -d $(DESTDIR)$(DATADIR)/podman $(DESTDIR)$(DATADIR)/docker \
+	  $(DESTDIR)$(DATADIR)/containerd $(DESTDIR)$(DATADIR)/kubernetes \
+	  $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/policy
+	install -m 0644 contrib/podman/* $(DESTDIR)$(DATADIR)/podman/
+	install -m 0644 contrib/docker/* $(DESTDIR)$(DATADIR)/docker/
+	install -m 0644 contrib/containerd/* $(DESTDIR)$(DATADIR)/containerd/
+	install -m 0644 contrib/kubernetes/* $(DESTDIR)$(DATADIR)/kubernetes/
+	install -m 0644 contrib/systemd/* $(DESTDIR)$(DATADIR)/systemd/
+	install -m 0644 contrib/policy/* $(DESTDIR)$(DATADIR)/policy/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS) $(PROGRAMS_STATIC)))

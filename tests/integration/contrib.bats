@@ -1,0 +1,32 @@
+#!/usr/bin/env bats
+# contrib/: the default policy and the project example compile, and
+# `make install` puts every engine file where the README says.
+
+load helpers
+
+setup() {
+	ab_setup
+}
+
+teardown() {
+	ab_teardown
+}
+
+@test "contrib: the default policy and the project example compile" {
+	run "$B/agentbox" policy ir "$AB_TOP/contrib/policy/policy.cedar" "$AB_TOP/contrib/policy/project.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *api.anthropic.com* ]]
+}
+
+@test "contrib: make install puts the binaries, config, policy and engine files in place" {
+	make -s -C "$AB_TOP" B="$B" install DESTDIR="$T/dest" >/dev/null
+	for f in bin/agentbox-runc bin/agentboxd bin/agentbox-hook bin/agentbox bin/hostexec bin/agentbox-init \
+		share/agentbox/podman/agentbox.conf share/agentbox/docker/daemon.json \
+		share/agentbox/containerd/agentbox.toml share/agentbox/kubernetes/runtimeclass.yaml \
+		share/agentbox/systemd/agentboxd.service; do
+		[ -e "$T/dest/usr/local/$f" ] || { echo "missing $f"; false; }
+	done
+	[ -e "$T/dest/etc/agentbox/config.yaml" ]
+	[ -e "$T/dest/etc/agentbox/policy.cedar" ]
+	jq -e '.runtimes.agentbox.path == "/usr/local/bin/agentbox-runc"' "$T/dest/usr/local/share/agentbox/docker/daemon.json"
+}
