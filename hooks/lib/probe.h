@@ -7,12 +7,12 @@
 
 struct ab_probe
 {
-  char lsm[256];          /* /sys/kernel/security/lsm */
-  bool bpf_in_lsm;        /* "bpf" is in it */
-  char lockdown[32];      /* the bracketed mode, "" when unknown */
-  char cgroup2[300];      /* the cgroup2 mount, "" when none */
-  int landlock_abi;       /* 0: none */
-  bool connect_guard;     /* cgroup sock_addr programs load here */
+  char lsm[256];      /* /sys/kernel/security/lsm */
+  bool bpf_in_lsm;    /* "bpf" is in it */
+  char lockdown[32];  /* the bracketed mode, "" when unknown */
+  char cgroup2[300];  /* the cgroup2 mount, "" when none */
+  int landlock_abi;   /* 0: none */
+  bool connect_guard; /* cgroup sock_addr programs load here */
 };
 
 void ab_probe_host (struct ab_probe *p);

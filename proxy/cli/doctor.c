@@ -49,8 +49,8 @@ ab_doctor_cli (int argc, char **argv)
             : p.cgroup2[0]  ? "cgroup sock_addr programs do not load"
                             : "no cgroup2 mount");
   if (p.cgroup2[0])
-    snprintf (why + strlen (why), sizeof why - strlen (why),
-              " (cgroup2 at %s)", p.cgroup2);
+    snprintf (why + strlen (why), sizeof why - strlen (why), " (cgroup2 at %s)",
+              p.cgroup2);
   row ("connect guard", p.connect_guard && cfg->net.enabled ? "on" : "off",
        why);
   snprintf (why, sizeof why,
@@ -71,8 +71,9 @@ ab_doctor_cli (int argc, char **argv)
               p.landlock_abi,
               cfg->file_layer ? "" : " (hardening.file_layer is false)");
   else
-    snprintf (why, sizeof why, "the kernel has no Landlock: a policy with "
-                               "file rules fails the create");
+    snprintf (why, sizeof why,
+              "the kernel has no Landlock: a policy with "
+              "file rules fails the create");
   row ("landlock", p.landlock_abi && cfg->file_layer ? "on" : "off", why);
   if (ab_guardian_call (cfg, "{\"op\": \"status\"}", &reply, &err) == 0)
     {

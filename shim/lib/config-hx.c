@@ -61,20 +61,6 @@ env_name_ok (const char *s)
 }
 
 static int
-set_str (const char *file, yaml_node_t *v, char **dst, bool absolute,
-         ab_error_t *err)
-{
-  const char *s;
-
-  if (ab_yaml_get_string (file, v, &s, err) < 0)
-    return -1;
-  if (absolute && s[0] != '/')
-    return ab_yaml_error (err, file, v, "`%s`: expected an absolute path", s);
-  free (*dst);
-  return (*dst = strdup (s)) ? 0 : ab_error_set (err, ENOMEM, "oom");
-}
-
-static int
 limit_key (const char *file, yaml_document_t *doc, const char *key,
            yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
 {
@@ -132,9 +118,9 @@ ab_config_hx_key (const char *file, yaml_document_t *doc, const char *key,
       return 0;
     }
   if (strcmp (key, "path") == 0)
-    return set_str (file, v, &h->path, false, err);
+    return ab_config_get_string (file, v, &h->path, false, err);
   if (strcmp (key, "client") == 0)
-    return set_str (file, v, &h->client, true, err);
+    return ab_config_get_string (file, v, &h->client, true, err);
   if (strcmp (key, "pass_env") == 0)
     {
       char **list = NULL;

@@ -128,19 +128,6 @@ get_ports (const char *file, yaml_document_t *doc, yaml_node_t *v,
 }
 
 static int
-get_path (const char *file, yaml_node_t *v, char **dst, ab_error_t *err)
-{
-  const char *s;
-
-  if (ab_yaml_get_string (file, v, &s, err) < 0)
-    return -1;
-  if (s[0] != '/')
-    return ab_yaml_error (err, file, v, "`%s`: expected an absolute path", s);
-  free (*dst);
-  return (*dst = strdup (s)) ? 0 : ab_error_set (err, ENOMEM, "oom");
-}
-
-static int
 get_resolver (const char *file, yaml_node_t *v, char **dst, ab_error_t *err)
 {
   const char *s;
@@ -191,15 +178,15 @@ ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
   if (strcmp (key, "proxy_port") == 0)
     return get_port (file, v, &n->proxy_port, err);
   if (strcmp (key, "upstream_netns") == 0)
-    return get_path (file, v, &n->upstream_netns, err);
+    return ab_config_get_string (file, v, &n->upstream_netns, true, err);
   if (strcmp (key, "resolver") == 0)
     return get_resolver (file, v, &n->resolver, err);
   if (strcmp (key, "audit_log") == 0)
-    return get_path (file, v, &n->audit_log, err);
+    return ab_config_get_string (file, v, &n->audit_log, true, err);
   if (strcmp (key, "guardian") == 0)
-    return get_path (file, v, &n->guardian, err);
+    return ab_config_get_string (file, v, &n->guardian, true, err);
   if (strcmp (key, "hook") == 0)
-    return get_path (file, v, &n->hook, err);
+    return ab_config_get_string (file, v, &n->hook, true, err);
   if (strcmp (key, "policy") == 0)
     {
       char **list = NULL;

@@ -379,13 +379,16 @@ hardening_key (const char *file, yaml_document_t *doc, const char *key,
   return ab_yaml_error (err, file, k, "unknown key `hardening.%s`", key);
 }
 
-static int
-set_string (const char *file, yaml_node_t *v, char **dst, ab_error_t *err)
+int
+ab_config_get_string (const char *file, yaml_node_t *v, char **dst,
+                      bool absolute, ab_error_t *err)
 {
   const char *s;
 
   if (ab_yaml_get_string (file, v, &s, err) < 0)
     return -1;
+  if (absolute && s[0] != '/')
+    return ab_yaml_error (err, file, v, "`%s`: expected an absolute path", s);
   free (*dst);
   *dst = strdup (s);
   return *dst ? 0 : ab_error_set (err, ENOMEM, "out of memory");
@@ -399,7 +402,7 @@ top_key (const char *file, yaml_document_t *doc, const char *key,
 
   if (strcmp (key, "runtime") == 0)
     {
-      if (set_string (file, v, &c->runtime, err) < 0)
+      if (ab_config_get_string (file, v, &c->runtime, false, err) < 0)
         return -1;
       if (c->runtime[0] != '/' && strcmp (c->runtime, "runc") != 0
           && strcmp (c->runtime, "crun") != 0)
@@ -411,7 +414,7 @@ top_key (const char *file, yaml_document_t *doc, const char *key,
     }
   if (strcmp (key, "state_dir") == 0)
     {
-      if (set_string (file, v, &c->state_dir, err) < 0)
+      if (ab_config_get_string (file, v, &c->state_dir, false, err) < 0)
         return -1;
       if (c->state_dir[0] != '/')
         return ab_yaml_error (err, file, v, "state_dir must be absolute");

@@ -110,6 +110,11 @@ int ab_config_parse (const char *name, const char *data, size_t len,
 int ab_config_defaults (struct ab_config **out, ab_error_t *err);
 void ab_config_free (struct ab_config *c);
 
+/* Replace *DST with the scalar V (an absolute path when ABSOLUTE), or
+ * fail naming FILE:LINE:COL. */
+int ab_config_get_string (const char *file, yaml_node_t *v, char **dst,
+                          bool absolute, ab_error_t *err);
+
 /* The `network:` section (config-net.c). */
 int ab_config_net_defaults (struct ab_netconf *n);
 void ab_config_net_free (struct ab_netconf *n);

@@ -112,17 +112,25 @@ bind_once (struct ab_spec *s, const char *dest, const char *src,
   return ab_spec_mount_add (s, dest, "bind", src, opts, err);
 }
 
+/* STATE_DIR/NAME at DEST: read-only, nothing to run from it. */
+static int
+bind_state (struct ab_spec *s, const char *state_dir, const char *name,
+            const char *dest, struct ab_harden_report *rep, ab_error_t *err)
+{
+  static const char *const opts[]
+      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
+  cleanup_free char *src = NULL;
+
+  if (asprintf (&src, "%s/%s", state_dir, name) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  return bind_once (s, dest, src, opts, rep, err);
+}
+
 int
 ab_net_bind_run (struct ab_spec *s, const char *state_dir,
                  struct ab_harden_report *rep, ab_error_t *err)
 {
-  static const char *const dir_opts[]
-      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
-  cleanup_free char *run = NULL;
-
-  if (asprintf (&run, "%s/run", state_dir) < 0)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  return bind_once (s, "/run/agentbox", run, dir_opts, rep, err);
+  return bind_state (s, state_dir, "run", "/run/agentbox", rep, err);
 }
 
 int
@@ -162,13 +170,7 @@ static int
 bind_resolv (struct ab_spec *s, const char *state_dir,
              struct ab_harden_report *rep, ab_error_t *err)
 {
-  static const char *const opts[]
-      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
-  cleanup_free char *src = NULL;
-
-  if (asprintf (&src, "%s/resolv.conf", state_dir) < 0)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  return bind_once (s, RESOLV, src, opts, rep, err);
+  return bind_state (s, state_dir, "resolv.conf", RESOLV, rep, err);
 }
 
 static int
