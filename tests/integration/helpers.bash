@@ -71,8 +71,11 @@ abr() {
 }
 
 # new_id: a container id unique to this run, remembered for teardown.
+# A counter keeps ids distinct within a test: $RANDOM alone collided
+# once in 20 parallel creates.
 new_id() {
-	ID=ab-$$-$RANDOM
+	AB_ID_SEQ=$((${AB_ID_SEQ:-0} + 1))
+	ID=ab-$$-$AB_ID_SEQ-$RANDOM
 	CONTAINERS+=("$ID")
 }
 
