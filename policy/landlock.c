@@ -8,10 +8,11 @@
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "policy/filerules.h"
 
-#define R_RO 1u
-#define R_RW 2u
-#define R_X 4u
+#define R_RO AB_FR_READ
+#define R_RW AB_FR_WRITE
+#define R_X AB_FR_EXEC
 
 struct area
 {
@@ -21,41 +22,6 @@ struct area
   const struct ab_ir_rule *rule;
   bool void_; /* inside a forbid */
 };
-
-static unsigned
-rights_of (uint32_t actions)
-{
-  unsigned r = 0;
-
-  if (actions & (1u << AB_IR_FILE_OPEN))
-    r |= R_RO | R_RW;
-  if (actions & (1u << AB_IR_FILE_OPEN_RO))
-    r |= R_RO;
-  if (actions & (1u << AB_IR_FILE_OPEN_RW))
-    r |= R_RW;
-  if (actions & (1u << AB_IR_PROCESS_EXEC))
-    r |= R_X;
-  return r;
-}
-
-/* Does the rule's principal scope take in P? */
-static bool
-applies (const struct ab_ir_rule *r, const struct ab_ir_principal *p)
-{
-  const struct ab_cedar_scope *s = r->principal;
-  const struct ab_cedar_uid *e;
-
-  if (s == NULL || s->op == AB_SCOPE_ANY)
-    return true;
-  if ((s->op != AB_SCOPE_EQ && s->op != AB_SCOPE_IN) || s->n_entities != 1)
-    return false;
-  e = &s->entities[0];
-  if (strcmp (e->type, "Container") == 0)
-    return p->container && strcmp (e->id, p->container) == 0;
-  if (strcmp (e->type, "Project") == 0 && s->op == AB_SCOPE_IN)
-    return p->project && strcmp (e->id, p->project) == 0;
-  return false;
-}
 
 /* The resource scope as an area; false when it names no File or Dir
  * (then the rule is not a file rule of this translation). */
@@ -131,10 +97,11 @@ collect (const struct ab_ir *ir, const struct ab_ir_principal *p,
   for (size_t i = 0; i < n; i++)
     {
       const struct ab_ir_rule *r = ab_ir_rule_at (ir, i);
-      unsigned rights = rights_of (r->actions);
+      unsigned rights = ab_ir_file_rights (r->actions);
       struct area a;
 
-      if (r->kind == AB_IR_KIND_DEAD || rights == 0 || !applies (r, p))
+      if (r->kind == AB_IR_KIND_DEAD || rights == 0
+          || !ab_ir_rule_applies (r, p))
         continue;
       if (!area_of (r, &a))
         continue;

@@ -1,4 +1,5 @@
-/* agentbox-hook: the OCI hook that gives a container its network.
+/* agentbox-hook: the OCI hook that gives a container its network and
+ * its file guard.
  *
  *   agentbox-hook [--config FILE] createRuntime|poststop
  *
@@ -23,9 +24,11 @@
 static const char usage[]
     = "usage: agentbox-hook [--config FILE] createRuntime|poststop\n"
       "\n"
-      "The OCI hook agentbox-runc adds to every bundle; runc passes the\n"
-      "container state on stdin.  createRuntime: veth pair into the\n"
-      "guardian's namespace, addresses, routes, connect guard, registration.\n"
+      "The OCI hook agentbox-runc adds to bundles that need it; runc passes\n"
+      "the container state on stdin.  createRuntime: the file guard (BPF\n"
+      "LSM programs on the container's cgroup) when create chose it; the\n"
+      "veth pair into the guardian's namespace, addresses, routes, connect\n"
+      "guard, registration when the network layer is on.\n"
       "poststop: undo all of it.\n";
 
 static int
@@ -77,12 +80,18 @@ run (const char *config, const char *stage, ab_error_t *err)
       if (pid <= 0)
         return ab_error_set (err, EINVAL, "container %s: no `pid` in state",
                              id);
+      if (ab_container_fg_up (cfg, id, pid, err) < 0)
+        return ab_error_wrap (err, "container %s", id);
       if (ab_container_net_up (cfg, id, pid, err) < 0)
-        return ab_error_wrap (err, "container %s: network", id);
+        {
+          cleanup_error ab_error_t e2 = NULL;
+          ab_container_fg_down (id, &e2);
+          return ab_error_wrap (err, "container %s: network", id);
+        }
       return 0;
     }
-  if (ab_container_net_down (cfg, id, err) < 0)
-    return ab_error_wrap (err, "container %s: network teardown", id);
+  if (ab_container_down (cfg, id, err) < 0)
+    return ab_error_wrap (err, "container %s: teardown", id);
   return 0;
 }
 

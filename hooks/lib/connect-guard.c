@@ -21,9 +21,9 @@
 
 #include "connect-guard.skel.h"
 #include "lib/cleanup.h"
+#include "hooks/lib/bpfutil.h"
 #include "lib/log.h"
 
-#define BPFFS_ROOT "/sys/fs/bpf"
 #define GUARD_NLINKS 4
 
 static void
@@ -38,54 +38,6 @@ static const char *const guard_pin_names[GUARD_NLINKS]
     = { "connect4", "connect6", "sendmsg4", "sendmsg6" };
 
 /* ---- libbpf boundary ----------------------------------------------------- */
-
-/* libbpf prints to stderr by default; only main() may talk to the user,
- * so its messages (the verifier log among them) become debug lines. */
-static int
-guard_libbpf_print (enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-  cleanup_free char *msg = NULL;
-  size_t len;
-
-  if (!ab_log_debug_enabled () || vasprintf (&msg, fmt, ap) < 0)
-    return 0;
-  len = strlen (msg);
-  if (len > 0 && msg[len - 1] == '\n')
-    msg[len - 1] = '\0';
-  ab_log_debug ("libbpf: %s", msg);
-  return 0;
-}
-
-static void
-guard_libbpf_init (void)
-{
-  libbpf_set_print (guard_libbpf_print);
-}
-
-/* Convert libbpf's negative errno RC (which may be one of libbpf's own
- * codes, above any errno) into *ERR with the context FMT. */
-static int guard_libbpf_error (ab_error_t *err, int rc, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-guard_libbpf_error (ab_error_t *err, int rc, const char *fmt, ...)
-{
-  cleanup_free char *ctx = NULL;
-  char cause[128];
-  int status = rc < 0 ? -rc : EINVAL;
-  va_list ap;
-
-  va_start (ap, fmt);
-  if (vasprintf (&ctx, fmt, ap) < 0)
-    ctx = NULL;
-  va_end (ap);
-  libbpf_strerror (status, cause, sizeof cause);
-  if (status >= __LIBBPF_ERRNO__START)
-    status = EINVAL;
-  return ab_error_set (err, status, "%s: %s", ctx ? ctx : "libbpf", cause);
-}
-
-/* ---- load ---------------------------------------------------------------- */
 
 static int
 guard_set_conf (struct connect_guard *skel, const struct ab_guard_conf *conf,
@@ -114,15 +66,15 @@ guard_load (const struct ab_guard_conf *conf, struct connect_guard **out,
   cleanup_guard struct connect_guard *skel = NULL;
   int rc;
 
-  guard_libbpf_init ();
+  ab_bpf_libbpf_init ();
   skel = connect_guard__open ();
   if (skel == NULL)
-    return guard_libbpf_error (err, -errno, "open connect guard");
+    return ab_bpf_error (err, -errno, "open connect guard");
   if (guard_set_conf (skel, conf, err) < 0)
     return -1;
   rc = connect_guard__load (skel);
   if (rc < 0)
-    return guard_libbpf_error (err, rc, "load connect guard");
+    return ab_bpf_error (err, rc, "load connect guard");
   *out = steal_pointer (&skel);
   return 0;
 }
@@ -162,81 +114,6 @@ connect_guard_supported (void)
 }
 
 /* ---- pin directory ------------------------------------------------------- */
-
-static bool
-is_bpffs (const char *path)
-{
-  struct statfs s;
-
-  return statfs (path, &s) == 0 && s.f_type == BPF_FS_MAGIC;
-}
-
-static bool
-path_below (const char *path, const char *dir)
-{
-  size_t n = strlen (dir);
-
-  return strncmp (path, dir, n) == 0 && path[n] == '/';
-}
-
-/* Pins need a bpffs; many distributions (and this container host) do not
- * mount one, and the place everyone looks for it is /sys/fs/bpf. */
-static int
-ensure_bpffs (const char *pin_dir, ab_error_t *err)
-{
-  if (!path_below (pin_dir, BPFFS_ROOT) || is_bpffs (BPFFS_ROOT))
-    return 0;
-  if (mount ("bpf", BPFFS_ROOT, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-             "mode=0700")
-      < 0)
-    return ab_error_errno (err, "mount bpffs on %s", BPFFS_ROOT);
-  return 0;
-}
-
-/* mkdir -p with MODE; *CREATED tells whether PATH itself was made. */
-static int
-mkdir_parents (const char *path, mode_t mode, bool *created, ab_error_t *err)
-{
-  char buf[PATH_MAX];
-
-  *created = false;
-  if (snprintf (buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return ab_error_set (err, ENAMETOOLONG, "%s: name too long", path);
-  for (char *p = strchr (buf + 1, '/'); p; p = strchr (p + 1, '/'))
-    {
-      *p = '\0';
-      if (mkdir (buf, mode) < 0 && errno != EEXIST)
-        return ab_error_errno (err, "mkdir %s", buf);
-      *p = '/';
-    }
-  if (mkdir (buf, mode) == 0)
-    *created = true;
-  else if (errno != EEXIST)
-    return ab_error_errno (err, "mkdir %s", buf);
-  return 0;
-}
-
-static int
-make_pin_dir (const char *pin_dir, bool *created, ab_error_t *err)
-{
-  if (ensure_bpffs (pin_dir, err) < 0)
-    return -1;
-  if (mkdir_parents (pin_dir, 0700, created, err) < 0)
-    return -1;
-  if (is_bpffs (pin_dir))
-    return 0;
-  if (*created)
-    rmdir (pin_dir);
-  return ab_error_set (err, ENOTSUP, "%s: not on a bpffs", pin_dir);
-}
-
-static int
-pin_path (char *buf, const char *pin_dir, const char *name, ab_error_t *err)
-{
-  if (snprintf (buf, PATH_MAX, "%s/%s", pin_dir, name) >= PATH_MAX)
-    return ab_error_set (err, ENAMETOOLONG, "%s: name too long", pin_dir);
-  return 0;
-}
 
 /* ---- attach -------------------------------------------------------------- */
 
@@ -280,14 +157,14 @@ guard_link_one (struct guard_link *l, int cg_fd, const char *pin_dir,
   char path[PATH_MAX];
   int rc;
 
-  if (pin_path (path, pin_dir, l->name, err) < 0)
+  if (ab_bpf_pin_path (path, pin_dir, l->name, err) < 0)
     return -1;
   l->link = bpf_program__attach_cgroup (l->prog, cg_fd);
   if (l->link == NULL)
-    return guard_libbpf_error (err, -errno, "attach %s", l->name);
+    return ab_bpf_error (err, -errno, "attach %s", l->name);
   rc = bpf_link__pin (l->link, path);
   if (rc < 0)
-    return guard_libbpf_error (err, rc, "pin %s", path);
+    return ab_bpf_error (err, rc, "pin %s", path);
   l->pinned = true;
   return 0;
 }
@@ -329,7 +206,7 @@ connect_guard_attach (const struct ab_guard_conf *conf, const char *cgroup,
   cg_fd = open (cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg_fd < 0)
     return ab_error_errno (err, "open cgroup %s", cgroup);
-  if (make_pin_dir (pin_dir, &created, err) < 0)
+  if (ab_bpf_make_pin_dir (pin_dir, &created, err) < 0)
     return ab_error_wrap (err, "connect guard");
   if (guard_link_all (skel, cg_fd, pin_dir, err) < 0)
     {
@@ -340,32 +217,17 @@ connect_guard_attach (const struct ab_guard_conf *conf, const char *cgroup,
   return 0;
 }
 
-/* The pin is the link's last reference, but dropping it frees the link
- * only after an RCU grace period and a workqueue pass; detach first so
- * that the programs are gone when we return. */
-static void
-guard_detach_pinned (const char *path)
-{
-  int fd = bpf_obj_get (path);
-
-  if (fd < 0)
-    return;
-  if (bpf_link_detach (fd) < 0)
-    ab_log_debug ("detach %s: %s (the unpin will)", path, strerror (errno));
-  close (fd);
-}
-
 int
 connect_guard_detach (const char *pin_dir, ab_error_t *err)
 {
   char path[PATH_MAX];
 
-  guard_libbpf_init ();
+  ab_bpf_libbpf_init ();
   for (size_t i = 0; i < GUARD_NLINKS; i++)
     {
-      if (pin_path (path, pin_dir, guard_pin_names[i], err) < 0)
+      if (ab_bpf_pin_path (path, pin_dir, guard_pin_names[i], err) < 0)
         return -1;
-      guard_detach_pinned (path);
+      ab_bpf_detach_pinned (path);
       if (unlink (path) < 0 && errno != ENOENT)
         return ab_error_errno (err, "unpin %s", path);
     }
@@ -375,26 +237,6 @@ connect_guard_detach (const char *pin_dir, ab_error_t *err)
 }
 
 /* ---- cgroup2 directory --------------------------------------------------- */
-
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void
-unescape_octal (char *s)
-{
-  char *out = s;
-
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0'
-          && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
-        {
-          *out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *out++ = *s;
-    }
-  *out = '\0';
-}
 
 /* The mount point of LINE, a mountinfo line, if its fstype is cgroup2. */
 static char *
@@ -407,7 +249,7 @@ mountinfo_cgroup2 (const char *line)
     return NULL;
   if (sscanf (line, "%*s %*s %*s %*s %ms", &point) != 1)
     return NULL;
-  unescape_octal (point);
+  ab_unescape_octal (point);
   return point;
 }
 

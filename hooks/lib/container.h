@@ -30,4 +30,22 @@ int ab_container_net_up (const struct ab_config *cfg, const char *id, pid_t pid,
 int ab_container_net_down (const struct ab_config *cfg, const char *id,
                            ab_error_t *err);
 
+/* create's share of the file guard: compile the policy for ID (PROJECT
+ * may be NULL) and record in STATE_DIR what the hook needs (ROOTFS).  1:
+ * the container gets a file guard; 0: its policy has no file rules. */
+int ab_fileguard_prepare (const struct ab_config *cfg, const char *id,
+                          const char *project, const char *state_dir,
+                          const char *rootfs, ab_error_t *err);
+
+/* Attach the file guard (hooks/lib/file-guard.h) of container ID, whose
+ * init is PID, when create chose it (STATE/fileguard); else 0. */
+int ab_container_fg_up (const struct ab_config *cfg, const char *id, pid_t pid,
+                        ab_error_t *err);
+/* Unpin it; missing is success. */
+int ab_container_fg_down (const char *id, ab_error_t *err);
+
+/* Everything the hook set up: file guard, then network.  Idempotent. */
+int ab_container_down (const struct ab_config *cfg, const char *id,
+                       ab_error_t *err);
+
 #endif

@@ -23,6 +23,9 @@
 
 #define AB_INIT_PATH "/usr/local/libexec/agentbox-init"
 #define AB_RULES_PATH "/run/agentbox/landlock.rules"
+/* In the container's state dir: the file guard was chosen (create) and
+ * what the hook needs to attach it. */
+#define AB_FILEGUARD_FILE "fileguard"
 
 /* Compile the policy named in network.policy (the built-in default may
  * be absent: then it is empty). */

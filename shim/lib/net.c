@@ -80,6 +80,17 @@ add_hook (struct ab_spec *s, const struct ab_config *cfg, const char *stage,
   return 0;
 }
 
+int
+ab_net_add_hooks (struct ab_spec *s, const struct ab_config *cfg,
+                  const char *hook, struct ab_harden_report *rep,
+                  ab_error_t *err)
+{
+  if (add_hook (s, cfg, "createRuntime", hook, rep, err) < 0
+      || add_hook (s, cfg, "poststop", hook, rep, err) < 0)
+    return ab_error_wrap (err, "hooks");
+  return 0;
+}
+
 /* The mount at DEST from SRC, replacing any other mount there. */
 static int
 bind_once (struct ab_spec *s, const char *dest, const char *src,
@@ -214,9 +225,8 @@ ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
       if (ab_spec_set_namespace (s, "network", NULL, err) < 0)
         return -1;
     }
-  if (add_hook (s, cfg, "createRuntime", hook, rep, err) < 0
-      || add_hook (s, cfg, "poststop", hook, rep, err) < 0)
-    return ab_error_wrap (err, "hooks");
+  if (ab_net_add_hooks (s, cfg, hook, rep, err) < 0)
+    return -1;
   if (bind_resolv (s, state_dir, rep, err) < 0
       || (!joined && bind_hostexec (s, cfg, state_dir, rep, err) < 0))
     return ab_error_wrap (err, "mounts");

@@ -29,6 +29,11 @@ int ab_net_wanted (const struct ab_spec *s, const struct ab_config *cfg,
  * network namespace of the container whose state directory is STATE_DIR
  * (a pod's app container): its namespace, and hostexec, are left alone.
  * Idempotent. */
+/* agentbox-hook (at HOOK) as the createRuntime and poststop hook, once. */
+int ab_net_add_hooks (struct ab_spec *s, const struct ab_config *cfg,
+                      const char *hook, struct ab_harden_report *rep,
+                      ab_error_t *err);
+
 int ab_net_rewrite (struct ab_spec *s, const struct ab_config *cfg,
                     const char *state_dir, const struct ab_netaddr *a,
                     const char *hook, bool joined, struct ab_harden_report *rep,
@@ -70,6 +75,11 @@ int ab_guardian_socket (const struct ab_config *cfg, char **out,
  * "error" text. */
 int ab_guardian_call (const struct ab_config *cfg, const char *request,
                       char **reply, ab_error_t *err);
+/* Ask the guardian to follow container ID's file guard events (op
+ * `fg-watch`), for a container the network layer does not register.  The
+ * guardian must be running (ab_guardian_ensure). */
+int ab_guardian_fg_watch (const struct ab_config *cfg, const char *id,
+                          ab_error_t *err);
 /* Make sure the guardian runs: if its socket does not answer, start it
  * (under an flock, so concurrent creates start one) and wait until it
  * does.  CONFIG_PATH is passed on (NULL: its default). */

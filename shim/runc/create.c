@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hooks/lib/container.h"
+#include "hooks/lib/file-guard.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "shim/lib/harden.h"
@@ -152,11 +153,17 @@ network (struct abr_ctx *c, const char *id, const char *dir,
   return 0;
 }
 
-/* Landlock, through agentbox-init, when the policy has file rules. */
+/* The file guard (BPF LSM, attached by the hook) where the kernel has
+ * it, else Landlock through agentbox-init, when the policy has file
+ * rules. */
 static int
 file_layer (struct abr_ctx *c, const char *id, const char *dir,
-            struct ab_spec *spec, struct ab_harden_report *rep, ab_error_t *err)
+            const char *rootfs, struct ab_spec *spec,
+            struct ab_harden_report *rep, ab_error_t *err)
 {
+  const char *project = ab_spec_annotation (spec, "io.agentbox.project");
+  cleanup_free char *hook = NULL;
+  char why[128];
   int r;
 
   if (!c->cfg->file_layer)
@@ -166,8 +173,19 @@ file_layer (struct abr_ctx *c, const char *id, const char *dir,
                       id);
       return 0;
     }
-  r = ab_filelayer_prepare (
-      c->cfg, id, ab_spec_annotation (spec, "io.agentbox.project"), dir, err);
+  if (ab_fg_supported (why, sizeof why))
+    {
+      r = ab_fileguard_prepare (c->cfg, id, project, dir, rootfs, err);
+      if (r == 1)
+        r = hook_path (c, &hook, err) < 0
+                ? -1
+                : ab_net_add_hooks (spec, c->cfg, hook, rep, err);
+      if (r == 0)
+        ab_harden_report_add (rep, "file layer: BPF LSM file guard");
+      return r < 0 ? ab_error_wrap (err, "file guard") : 0;
+    }
+  ab_log_debug ("container %s: no file guard (%s): Landlock", id, why);
+  r = ab_filelayer_prepare (c->cfg, id, project, dir, err);
   if (r == 1)
     r = ab_filelayer_rewrite (spec, c->cfg, dir, rep, err);
   return r;
@@ -201,7 +219,7 @@ commit (struct abr_ctx *c, const struct ab_cli_create *cc,
     return -1;
   info.changes = NULL;
   if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0
-      || file_layer (c, cc->id, ab_state_path (st), spec, rep, err) < 0)
+      || file_layer (c, cc->id, ab_state_path (st), rootfs, spec, rep, err) < 0)
     goto fail;
   info.changes = (const char *const *)rep->changes;
   if (ab_state_record (st, &info, err) < 0)
@@ -292,7 +310,7 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
     if (errno != EINTR)
       return ab_error_errno (err, "container %s: wait for %s", id, c->delegate);
   /* runc has deleted the container (or never made it): so goes ours. */
-  if (ab_container_net_down (c->cfg, id, &rm_err) < 0)
+  if (ab_container_down (c->cfg, id, &rm_err) < 0)
     {
       ab_log_warning ("container %s: %s", id, rm_err->msg);
       ab_error_free (&rm_err);
@@ -334,7 +352,7 @@ abr_cmd_create (struct abr_ctx *c, ab_error_t *err)
       /* The bundle may already be hardened: that is safe to leave.  The
        * state goes, as nothing was created. */
       cleanup_error ab_error_t e2 = NULL, e3 = NULL;
-      ab_container_net_down (c->cfg, cc.id, &e3);
+      ab_container_down (c->cfg, cc.id, &e3);
       ab_state_remove (c->cfg, cc.id, &e2);
       return ab_error_wrap (err, "container %s", cc.id);
     }

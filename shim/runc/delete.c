@@ -81,7 +81,7 @@ abr_cmd_delete (struct abr_ctx *c, ab_error_t *err)
     return status;
   /* poststop did this unless runc never ran it (a killed runc, a
    * container that never started): idempotent either way. */
-  if (ab_container_net_down (c->cfg, d.id, err) < 0)
+  if (ab_container_down (c->cfg, d.id, err) < 0)
     return ab_error_wrap (err, "container %s", d.id);
   if (ab_state_remove (c->cfg, d.id, err) < 0)
     return ab_error_wrap (err, "container %s", d.id);

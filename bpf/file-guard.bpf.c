@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/* agentbox: the file guard.  BPF LSM programs attached to one container's
+ * cgroup (BPF_LSM_CGROUP) that enforce its policy's file and exec rules:
+ * open for read or write, exec (and mapping a file executable), and the
+ * path operations that create, remove, rename, link or truncate.
+ *
+ * A checked path is the one the kernel resolved: the file's own dentry
+ * and mount, walked up to the container's root mount (not the task's
+ * root: a chroot changes nothing).  Its components are then looked up
+ * root-first in the policy trie, one hash probe each: O(depth), whatever
+ * the number of rules.  docs/file-guard.md has the design.
+ *
+ * lsm_cgroup programs return 1 to allow and 0 to deny (EPERM). */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "bpf/kernel-types.h"
+#include "bpf/file-guard.h"
+
+#define ALLOW 1
+#define DENY 0
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024); /* resized by user space before load */
+	__type(key, struct ab_fg_key);
+	__type(value, struct ab_fg_node);
+} nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ab_fg_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* A walked path and the state of the loops over it.  bpf_loop callbacks
+ * keep their state here, in map memory, not on the stack: a 6.1
+ * verifier checks a callback as if it ran once, and would otherwise
+ * draw (and act on) false conclusions about values the loop changed.
+ * The depth is a power of two so that masked indexes satisfy it. */
+struct walk {
+	struct dentry *d[AB_FG_DEPTH_MAX];
+	__u32 n;
+	__u32 flags;
+	struct ab_fg_key key;
+	/* walking up */
+	struct vfsmount *vmnt;
+	struct mount *mnt;
+	struct dentry *cur;
+	__u32 root_mnt;
+	__u32 up_n;
+	__u32 record; /* store the components (else: is the root reached?) */
+	__u32 reached, deep;
+	/* looking the components up */
+	__u32 id, want, is_dir, subtree, subtree_hit;
+	__u32 permit, forbid, prule, frule;
+	/* writing an event's path */
+	__u64 off;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk);
+} scratch SEC(".maps");
+
+/* What a bpf_loop callback gets: pointers it does not change. */
+struct loop_ctx {
+	struct walk *w;
+	struct ab_fg_event *e;
+};
+
+struct verdict {
+	__u32 rule;   /* rule index + 1, 0: default deny */
+	__u32 flags;
+	bool allowed; /* what the policy says, before the mode */
+};
+
+static __always_inline struct mount *real_mount(struct vfsmount *m)
+{
+	return (void *)m - bpf_core_field_offset(struct mount, mnt);
+}
+
+static __always_inline struct vfsmount *vfs_mount(struct mount *m)
+{
+	return (void *)m + bpf_core_field_offset(struct mount, mnt);
+}
+
+/* One step of a walk up the dentry tree, for bpf_loop: the verifier
+ * checks a callback once, where an unrolled walk would multiply its
+ * states by the depth. */
+static long up_step(__u32 idx, void *ctx)
+{
+	struct walk *w = ((struct loop_ctx *)ctx)->w;
+	/* Locals: a CO-RE read must not see our own structs' fields. */
+	struct vfsmount *vmnt = w->vmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *d = w->cur;
+	struct dentry *mroot = BPF_CORE_READ(vmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	__u32 n;
+
+	if (d == mroot) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if ((__u32)BPF_CORE_READ(mnt, mnt_id) == w->root_mnt) {
+			w->reached = 1;
+			return 1;
+		}
+		if (up == mnt)
+			return 1; /* the namespace's root, not ours */
+		w->cur = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vmnt = vfs_mount(up);
+		return 0;
+	}
+	if (d == parent)
+		return 1; /* a filesystem's root that is no mount's */
+	n = w->up_n;
+	if (w->record) {
+		if (n >= AB_FG_DEPTH_MAX) {
+			w->deep = 1;
+			return 1;
+		}
+		barrier_var(n);
+		w->d[n & (AB_FG_DEPTH_MAX - 1)] = d;
+	}
+	w->up_n = n + 1;
+	w->cur = parent;
+	return 0;
+}
+
+/* Walk from (VMNT, D) up to the container's root, recording components
+ * when RECORD.  Returns whether the root was reached; a path that leaves
+ * the root's tree (another mount namespace's file, a pipe, a memfd) is
+ * "detached". */
+static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
+				    struct dentry *d, __u32 root_mnt,
+				    bool record)
+{
+	struct loop_ctx lc = { .w = w };
+
+	w->vmnt = vmnt;
+	w->mnt = real_mount(vmnt);
+	w->cur = d;
+	w->root_mnt = root_mnt;
+	w->up_n = 0;
+	w->record = record;
+	w->reached = 0;
+	w->deep = 0;
+	bpf_loop(2 * AB_FG_DEPTH_MAX, up_step, &lc, 0);
+	if (record) {
+		w->n = w->up_n < AB_FG_DEPTH_MAX ? w->up_n : AB_FG_DEPTH_MAX;
+		if (w->deep)
+			w->flags |= AB_FG_F_DEEP;
+		else if (!w->reached)
+			w->flags |= AB_FG_F_DETACHED;
+	}
+	return w->reached;
+}
+
+/* A task is confined once it runs a program from inside the container's
+ * root.  Until then it is the runtime (runc init runs from a memfd and
+ * still has work to do after the programs are attached). */
+static __always_inline bool armed(struct walk *w, const struct ab_fg_config *c)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+
+	if (!exe)
+		return false;
+	return walk_up(w, BPF_CORE_READ(exe, f_path.mnt),
+		       BPF_CORE_READ(exe, f_path.dentry), c->root_mnt, false);
+}
+
+static __always_inline void take(struct walk *w, const struct ab_fg_node *nd,
+				 int slot)
+{
+	__u32 forbid, permit, frule, prule;
+
+	/* Constant indexes: the verifier sees a bool-derived index as any
+	 * byte. */
+	if (slot == AB_FG_SLOT_FILE) {
+		forbid = nd->forbid[AB_FG_SLOT_FILE];
+		permit = nd->permit[AB_FG_SLOT_FILE];
+		frule = nd->forbid_rule[AB_FG_SLOT_FILE];
+		prule = nd->permit_rule[AB_FG_SLOT_FILE];
+	} else if (slot == AB_FG_SLOT_DIR) {
+		forbid = nd->forbid[AB_FG_SLOT_DIR];
+		permit = nd->permit[AB_FG_SLOT_DIR];
+		frule = nd->forbid_rule[AB_FG_SLOT_DIR];
+		prule = nd->permit_rule[AB_FG_SLOT_DIR];
+	} else {
+		forbid = nd->forbid[AB_FG_SLOT_UNDER];
+		permit = nd->permit[AB_FG_SLOT_UNDER];
+		frule = nd->forbid_rule[AB_FG_SLOT_UNDER];
+		prule = nd->permit_rule[AB_FG_SLOT_UNDER];
+	}
+	if ((forbid & w->want) && !w->frule)
+		w->frule = frule ? frule : ~0u;
+	if ((permit & w->want) && !w->prule)
+		w->prule = prule ? prule : ~0u;
+	w->forbid |= forbid;
+	w->permit |= permit;
+}
+
+/* One component, root-first: index n-1 down to 0. */
+static long look_step(__u32 idx, void *ctx)
+{
+	struct walk *w = ((struct loop_ctx *)ctx)->w;
+	struct ab_fg_node *nd;
+	struct dentry *d;
+	__u32 n = w->n, i, len;
+
+	if (idx >= n)
+		return 1;
+	i = n - 1 - idx;
+	if (i >= AB_FG_DEPTH_MAX)
+		return 1;
+	barrier_var(i); /* keep the mask: the verifier needs it */
+	d = w->d[i & (AB_FG_DEPTH_MAX - 1)];
+	len = BPF_CORE_READ(d, d_name.len);
+	if (len > AB_FG_NAME_MAX - 1)
+		return 1; /* NAME_MAX forbids it; then no rule can name it */
+	__builtin_memset(&w->key, 0, sizeof(w->key));
+	w->key.parent = w->id;
+	w->key.len = len;
+	bpf_probe_read_kernel(w->key.name, len, BPF_CORE_READ(d, d_name.name));
+	nd = bpf_map_lookup_elem(&nodes, &w->key);
+	if (!nd)
+		return 1;
+	w->id = nd->id;
+	take(w, nd, i != 0 ? AB_FG_SLOT_UNDER
+		    : w->is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
+	if (i == 0 && w->subtree && nd->below) {
+		w->subtree_hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Look W's components up root-first and decide WANT: a forbid on the
+ * path wins, else a permit allows, else the default denies (Cedar's
+ * semantics).  SUBTREE: the leaf may not hold ruled paths beneath it. */
+static __always_inline void decide(struct walk *w, const struct ab_fg_config *c,
+				   bool is_dir, __u32 want, bool subtree,
+				   struct verdict *v)
+{
+	struct loop_ctx lc = { .w = w };
+	struct ab_fg_node *root;
+
+	v->flags = w->flags;
+	v->rule = 0;
+	v->allowed = false;
+	if (w->flags & (AB_FG_F_DEEP | AB_FG_F_DETACHED))
+		return;
+	w->want = want;
+	w->is_dir = is_dir;
+	w->subtree = subtree;
+	w->subtree_hit = 0;
+	w->permit = w->forbid = w->prule = w->frule = 0;
+	__builtin_memset(&w->key, 0, sizeof(w->key));
+	w->key.len = c->gen & 1;
+	root = bpf_map_lookup_elem(&nodes, &w->key);
+	if (root) {
+		w->id = root->id;
+		take(w, root, w->n != 0 ? AB_FG_SLOT_UNDER
+			      : is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
+		bpf_loop(AB_FG_DEPTH_MAX, look_step, &lc, 0);
+	}
+	if (w->subtree_hit) {
+		v->flags |= AB_FG_F_SUBTREE;
+		return;
+	}
+	if (w->forbid & want) {
+		v->rule = w->frule == ~0u ? 0 : w->frule;
+		return;
+	}
+	if ((w->permit & want) == want) {
+		v->rule = w->prule == ~0u ? 0 : w->prule;
+		v->allowed = true;
+	}
+}
+
+static long path_step(__u32 idx, void *ctx)
+{
+	struct loop_ctx *lc = ctx;
+	struct walk *w = lc->w;
+	struct ab_fg_event *e = lc->e;
+	__u32 n = w->n, i, len;
+	__u64 off = w->off;
+	struct dentry *d;
+
+	if (idx >= n)
+		return 1;
+	i = n - 1 - idx;
+	if (i >= AB_FG_DEPTH_MAX)
+		return 1;
+	if (off > AB_FG_PATH_MAX - AB_FG_NAME_MAX - 1) {
+		e->flags |= AB_FG_F_TRUNCATED;
+		return 1;
+	}
+	barrier_var(i);
+	d = w->d[i & (AB_FG_DEPTH_MAX - 1)];
+	len = BPF_CORE_READ(d, d_name.len);
+	if (len > AB_FG_NAME_MAX - 1)
+		len = AB_FG_NAME_MAX - 1;
+	e->path[off] = '/';
+	bpf_probe_read_kernel(&e->path[off + 1], len,
+			      BPF_CORE_READ(d, d_name.name));
+	w->off = off + len + 1;
+	return 0;
+}
+
+static __always_inline void put_path(struct ab_fg_event *e, struct walk *w)
+{
+	struct loop_ctx lc = { .w = w, .e = e };
+	__u64 off;
+
+	w->off = 0;
+	bpf_loop(AB_FG_DEPTH_MAX, path_step, &lc, 0);
+	off = w->off;
+	if (off == 0)
+		e->path[off++] = '/';
+	e->path_len = off;
+}
+
+static __always_inline void emit(struct walk *w, const struct ab_fg_config *c,
+				 __u32 op, __u32 want, const struct verdict *v,
+				 __u32 verdict)
+{
+	struct ab_fg_event *e;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->generation = c->generation;
+	e->pid = (__u32)pid_tgid;
+	e->tgid = pid_tgid >> 32;
+	e->op = op;
+	e->verdict = verdict;
+	e->rights = want;
+	e->rule = v->rule;
+	e->flags = v->flags;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	put_path(e, w);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The mode decides what a verdict becomes; every denial and, in record
+ * mode, every access is reported. */
+static __always_inline int conclude(struct walk *w, const struct ab_fg_config *c,
+				    __u32 op, __u32 want, const struct verdict *v)
+{
+	__u32 mode = c->mode;
+
+	if (v->allowed) {
+		if (mode == AB_FG_RECORD)
+			emit(w, c, op, want, v, AB_FG_ALLOW);
+		return ALLOW;
+	}
+	if (mode == AB_FG_ENFORCE) {
+		emit(w, c, op, want, v, AB_FG_DENY);
+		return DENY;
+	}
+	emit(w, c, op, want, v, AB_FG_WOULD_DENY);
+	return ALLOW;
+}
+
+static __always_inline const struct ab_fg_config *conf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+static __always_inline struct walk *scratch_walk(void)
+{
+	__u32 zero = 0;
+	struct walk *w = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (w)
+		w->flags = 0;
+	return w;
+}
+
+static __always_inline bool dentry_is_dir(struct dentry *d)
+{
+	struct inode *ino = BPF_CORE_READ(d, d_inode);
+
+	return ino && (BPF_CORE_READ(ino, i_mode) & AB_S_IFMT) == AB_S_IFDIR;
+}
+
+#define HOW_DIR 1u     /* the path is a directory */
+#define HOW_SUBTREE 2u /* a rename: the path may not hold ruled paths */
+#define HOW_BPRM 4u    /* an execve: checked for the runtime's tasks too */
+
+/* Check WANT on the path (VMNT, D).  One function, not inlined, so the
+ * programs stay small; kernel pointers are only ever read through
+ * probes.
+ *
+ * Only armed tasks are checked, except at execve, where the runtime's
+ * last execve (the container's first program) is checked too.  Paths
+ * outside the container's tree are ones it was handed (pipes, inherited
+ * descriptors): their rights came with the handle, except exec, which
+ * must name a file of the container. */
+static __noinline int fg_check(__u64 vmnt, __u64 d, __u32 op, __u32 want,
+			      __u32 how)
+{
+	const struct ab_fg_config *c = conf();
+	struct walk *w = scratch_walk();
+	bool is_armed;
+	struct verdict v;
+
+	if (!c || !w)
+		return DENY; /* never: arrays' elements exist */
+	if (!(c->rights & want))
+		return ALLOW;
+	is_armed = armed(w, c);
+	if (!is_armed && !(how & HOW_BPRM))
+		return ALLOW;
+	walk_up(w, (struct vfsmount *)vmnt, (struct dentry *)d, c->root_mnt,
+		true);
+	if ((w->flags & AB_FG_F_DETACHED) && (!(want & AB_FG_EXEC) || !is_armed))
+		return ALLOW;
+	decide(w, c, how & HOW_DIR, want, how & HOW_SUBTREE, &v);
+	return conclude(w, c, op, want, &v);
+}
+
+static __always_inline int check(struct vfsmount *vmnt, struct dentry *d,
+				 __u32 op, __u32 want, __u32 how)
+{
+	/* lsm_cgroup programs must be seen to return 0 or 1. */
+	return fg_check((__u64)vmnt, (__u64)d, op, want, how) ? ALLOW : DENY;
+}
+
+static __always_inline __u32 dir_how(struct dentry *d)
+{
+	return dentry_is_dir(d) ? HOW_DIR : 0;
+}
+
+SEC("lsm_cgroup/file_open")
+int BPF_PROG(ab_fg_file_open, struct file *file)
+{
+	unsigned int mode = BPF_CORE_READ(file, f_mode);
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+
+	return check(BPF_CORE_READ(file, f_path.mnt), d, AB_FG_OP_OPEN,
+		     (mode & AB_FMODE_WRITE) ? AB_FG_WRITE : AB_FG_READ,
+		     dir_how(d));
+}
+
+SEC("lsm_cgroup/bprm_check_security")
+int BPF_PROG(ab_fg_exec, struct linux_binprm *bprm)
+{
+	struct file *f = BPF_CORE_READ(bprm, file);
+
+	return check(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry),
+		     AB_FG_OP_EXEC, AB_FG_EXEC, HOW_BPRM);
+}
+
+/* ld.so maps a program it was asked to run: mapping a file executable
+ * needs the exec right too. */
+SEC("lsm_cgroup/mmap_file")
+int BPF_PROG(ab_fg_mmap, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags)
+{
+	if (!file || !(prot & AB_PROT_EXEC))
+		return ALLOW;
+	return check(BPF_CORE_READ(file, f_path.mnt),
+		     BPF_CORE_READ(file, f_path.dentry), AB_FG_OP_MMAP,
+		     AB_FG_EXEC, 0);
+}
+
+SEC("lsm_cgroup/path_truncate")
+int BPF_PROG(ab_fg_truncate, const struct path *path)
+{
+	return check(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
+		     AB_FG_OP_TRUNCATE, AB_FG_WRITE, 0);
+}
+
+/* mknod covers open(O_CREAT) of a new file. */
+SEC("lsm_cgroup/path_mknod")
+int BPF_PROG(ab_fg_mknod, const struct path *dir, struct dentry *dentry)
+{
+	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_CREATE,
+		     AB_FG_WRITE, 0);
+}
+
+SEC("lsm_cgroup/path_mkdir")
+int BPF_PROG(ab_fg_mkdir, const struct path *dir, struct dentry *dentry)
+{
+	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_CREATE,
+		     AB_FG_WRITE, HOW_DIR);
+}
+
+SEC("lsm_cgroup/path_unlink")
+int BPF_PROG(ab_fg_unlink, const struct path *dir, struct dentry *dentry)
+{
+	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_REMOVE,
+		     AB_FG_WRITE, 0);
+}
+
+/* A link makes a second name for a file: it needs the write right on
+ * the file's current path, so a protected file cannot be given a name
+ * in an open directory. */
+SEC("lsm_cgroup/path_link")
+int BPF_PROG(ab_fg_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	struct vfsmount *m = BPF_CORE_READ(new_dir, mnt);
+
+	if (check(m, old_dentry, AB_FG_OP_LINK, AB_FG_WRITE, 0) == DENY)
+		return DENY;
+	return check(m, new_dentry, AB_FG_OP_LINK, AB_FG_WRITE, 0);
+}
+
+/* Both names need the write right, and a directory holding ruled paths
+ * cannot move (its rules would not follow it). */
+SEC("lsm_cgroup/path_rename")
+int BPF_PROG(ab_fg_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	__u32 how = dir_how(old_dentry) | HOW_SUBTREE;
+
+	if (check(BPF_CORE_READ(old_dir, mnt), old_dentry, AB_FG_OP_RENAME,
+		  AB_FG_WRITE, how) == DENY)
+		return DENY;
+	return check(BPF_CORE_READ(new_dir, mnt), new_dentry, AB_FG_OP_RENAME,
+		     AB_FG_WRITE, how);
+}
+
+/* Connecting to a Unix socket is writing to it; the check is on the
+ * bound socket's own path, as the kernel resolved it. */
+SEC("lsm_cgroup/unix_stream_connect")
+int BPF_PROG(ab_fg_unix_connect, struct sock *sock, struct sock *other)
+{
+	struct unix_sock *u = (void *)other;
+	struct dentry *d = BPF_CORE_READ(u, path.dentry);
+
+	if (!d)
+		return ALLOW; /* abstract or unbound: no path to rule on */
+	return check(BPF_CORE_READ(u, path.mnt), d, AB_FG_OP_CONNECT,
+		     AB_FG_WRITE, 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,267 @@
+/* The file guard's policy trie (hooks/lib/file-guard.c): the plan's
+ * nodes, walked as bpf/file-guard.bpf.c walks them, decide as the IR
+ * does (ab_ir_check_file, which equals Cedar), on hand-written and on
+ * generated policies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks/lib/file-guard.h"
+#include "lib/cleanup.h"
+#include "policy/model.h"
+#include "tests/unit/unit.h"
+
+static struct ab_ir *
+compile_text (const char *src)
+{
+  struct ab_cedar_set *set = ab_cedar_set_new ();
+  struct ab_ir_source s = { .cedar = set };
+  cleanup_error ab_error_t err = NULL;
+  struct ab_ir *ir = NULL;
+
+  if (ab_cedar_parse (set, "t.cedar", src, strlen (src), &err) < 0)
+    {
+      printf ("# %s\n", err->msg);
+      ab_cedar_set_free (set);
+      return NULL;
+    }
+  ab_model_normalize (set);
+  if (ab_ir_compile (&s, &ir, &err) < 0)
+    printf ("# %s\n", err->msg);
+  return ir;
+}
+
+static const struct ab_fg_node *
+find (const struct ab_fg_plan *p, uint32_t parent, const char *name, size_t len)
+{
+  for (size_t i = 0; i < p->n; i++)
+    if (p->keys[i].parent == parent && p->keys[i].len == len
+        && memcmp (p->keys[i].name, name, len) == 0)
+      return &p->nodes[i];
+  return NULL;
+}
+
+static void
+take (const struct ab_fg_node *nd, int slot, uint8_t *permit, uint8_t *forbid)
+{
+  *permit |= nd->permit[slot];
+  *forbid |= nd->forbid[slot];
+}
+
+/* The BPF programs' decision for PATH (no trailing slash; DIR: it is a
+ * directory), with the same walk: the root's slot, then one lookup per
+ * component, stopping at the first missing one. */
+static bool
+bpf_model (const struct ab_fg_plan *p, uint32_t gen, const char *path, bool dir,
+           unsigned want)
+{
+  const struct ab_fg_node *nd = find (p, 0, "", 0);
+  uint8_t permit = 0, forbid = 0;
+  size_t n = 0;
+  const char *c;
+
+  for (c = path; *c; c++)
+    if (*c == '/' && c[1])
+      n++;
+  (void)gen;
+  if (nd)
+    take (nd,
+          n == 0 ? (dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE) : AB_FG_SLOT_UNDER,
+          &permit, &forbid);
+  for (c = path + 1; nd && *c && n > 0; n--)
+    {
+      size_t len = strcspn (c, "/");
+
+      nd = find (p, nd->id, c, len);
+      if (nd)
+        take (nd,
+              n == 1 ? (dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE)
+                     : AB_FG_SLOT_UNDER,
+              &permit, &forbid);
+      c += len + (c[len] == '/');
+    }
+  if (forbid & want)
+    return false;
+  return (permit & want) == want;
+}
+
+static bool
+ir_says (const struct ab_ir *ir, const char *path, bool dir, unsigned want)
+{
+  struct ab_ir_principal pr = { .container = "c1", .project = "p" };
+  enum ab_ir_action a = want == AB_FG_READ    ? AB_IR_FILE_OPEN_RO
+                        : want == AB_FG_WRITE ? AB_IR_FILE_OPEN_RW
+                                              : AB_IR_PROCESS_EXEC;
+  cleanup_error ab_error_t err = NULL;
+  struct ab_ir_result res;
+  char buf[512];
+
+  snprintf (buf, sizeof buf, "%s%s", path,
+            dir && strcmp (path, "/") != 0 ? "/" : "");
+  if (a == AB_IR_PROCESS_EXEC)
+    ab_ir_check_exec (ir, &pr, buf, &res, &err);
+  else
+    ab_ir_check_file (ir, &pr, buf, a, &res, &err);
+  return res.decision == AB_IR_ALLOW;
+}
+
+/* Compare the model with the IR on every path of PATHS, both kinds and
+ * every right; the first difference is printed. */
+static int
+same_decisions (const char *src, const char *const *paths)
+{
+  cleanup_ir struct ab_ir *ir = compile_text (src);
+  struct ab_ir_principal pr = { .container = "c1", .project = "p" };
+  cleanup_error ab_error_t err = NULL;
+  struct ab_fg_plan plan;
+  int bad = 0;
+
+  if (ir == NULL || ab_fg_plan_build (ir, &pr, 0, &plan, &err) < 0)
+    return -1;
+  for (size_t i = 0; paths[i] && !bad; i++)
+    /* "/" is a directory, never a file. */
+    for (int dir = strcmp (paths[i], "/") == 0; dir < 2 && !bad; dir++)
+      for (unsigned want = 1; want <= 4 && !bad; want <<= 1)
+        {
+          bool m = bpf_model (&plan, 0, paths[i], dir, want);
+          bool c = ir_says (ir, paths[i], dir, want);
+
+          if (m != c)
+            {
+              printf ("# %s%s right %u: guard %s, IR %s\n", paths[i],
+                      dir ? " (dir)" : "", want, m ? "allows" : "denies",
+                      c ? "allows" : "denies");
+              bad = 1;
+            }
+        }
+  ab_fg_plan_free (&plan);
+  return bad;
+}
+
+static const char *const sample_paths[] = { "/",
+                                            "/etc",
+                                            "/etc/passwd",
+                                            "/etc/passwd-",
+                                            "/work",
+                                            "/workx",
+                                            "/work/a",
+                                            "/work/.git",
+                                            "/work/.git/config",
+                                            "/secret",
+                                            "/secret/key",
+                                            "/denied/busybox",
+                                            "/cmd.sh",
+                                            "/tmp/x",
+                                            "/usr/bin/env",
+                                            NULL };
+
+TEST (root_permit_reaches_every_file)
+{
+  CHECK (same_decisions (
+             "permit (principal, action in [Action::\"FileOpenReadOnly\", "
+             "Action::\"ProcessExec\"], resource in Dir::\"/\");\n",
+             sample_paths)
+         == 0);
+}
+
+TEST (forbids_inside_permits_at_component_boundaries)
+{
+  CHECK (same_decisions (
+             "permit (principal, action in [Action::\"FileOpenReadOnly\", "
+             "Action::\"ProcessExec\"], resource in Dir::\"/\");\n"
+             "permit (principal, action == Action::\"FileOpenReadWrite\", "
+             "resource in Dir::\"/work/\");\n"
+             "forbid (principal, action == Action::\"FileOpenReadOnly\", "
+             "resource == File::\"/etc/passwd\");\n"
+             "forbid (principal, action == Action::\"FileOpenReadOnly\", "
+             "resource in Dir::\"/secret/\");\n"
+             "forbid (principal, action == Action::\"ProcessExec\", "
+             "resource in Dir::\"/denied/\");\n"
+             "forbid (principal, action == Action::\"FileOpenReadWrite\", "
+             "resource in Dir::\"/work/.git/\");\n",
+             sample_paths)
+         == 0);
+}
+
+/* A random path of 1-4 components from a small alphabet, so that rules
+ * and queries collide often (and /a vs /ab boundaries come up). */
+static void
+random_path (char *buf, size_t n, unsigned *seed)
+{
+  static const char *const parts[] = { "a", "ab", "b", "a-", ".git", "x" };
+  int depth = 1 + rand_r (seed) % 4;
+  size_t off = 0;
+
+  for (int i = 0; i < depth && off + 8 < n; i++)
+    off += (size_t)snprintf (buf + off, n - off, "/%s",
+                             parts[rand_r (seed) % 6]);
+}
+
+static char *
+random_policy (unsigned *seed, int n_rules)
+{
+  static const char *const actions[]
+      = { "FileOpenReadOnly", "FileOpenReadWrite", "ProcessExec" };
+  size_t cap = (size_t)n_rules * 160 + 1, off = 0;
+  char *src = malloc (cap);
+
+  for (int i = 0; i < n_rules; i++)
+    {
+      char path[64];
+      int kind = rand_r (seed) % 3;
+
+      random_path (path, sizeof path, seed);
+      off += (size_t)snprintf (
+          src + off, cap - off,
+          "%s (principal, action == Action::\"%s\", resource %s "
+          "%s::\"%s%s\");\n",
+          rand_r (seed) % 3 == 0 ? "forbid" : "permit",
+          actions[rand_r (seed) % 3],
+          kind == 2 ? "in" : "==", kind == 0 ? "File" : "Dir", path,
+          kind == 0 ? "" : "/");
+    }
+  return src;
+}
+
+TEST (generated_policies_decide_as_the_ir)
+{
+  unsigned seed = 4242;
+  int bad = 0;
+
+  for (int round = 0; round < 200 && !bad; round++)
+    {
+      cleanup_free char *src = random_policy (&seed, 1 + round % 12);
+      char paths[24][64];
+      const char *list[25];
+
+      for (int i = 0; i < 24; i++)
+        {
+          random_path (paths[i], sizeof paths[i], &seed);
+          list[i] = paths[i];
+        }
+      list[24] = NULL;
+      bad = same_decisions (src, list);
+      if (bad)
+        printf ("# policy:\n%s", src);
+    }
+  CHECK (bad == 0);
+}
+
+TEST (ten_thousand_rules)
+{
+  unsigned seed = 7;
+  cleanup_free char *src = random_policy (&seed, 10000);
+  const char *const list[]
+      = { "/a/ab/x", "/b", "/a-/.git/a", "/x/x/x/x", NULL };
+
+  CHECK (same_decisions (src, list) == 0);
+}
+
+int
+main (void)
+{
+  RUN (root_permit_reaches_every_file);
+  RUN (forbids_inside_permits_at_component_boundaries);
+  RUN (generated_policies_decide_as_the_ir);
+  RUN (ten_thousand_rules);
+  return unit_done ();
+}
