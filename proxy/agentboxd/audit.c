@@ -88,8 +88,15 @@ audit_extra (const struct container *c, const char *layer, const char *action,
   if (extra)
     ab_buf_puts (&b, extra);
   ab_buf_puts (&b, "}\n");
-  /* One write per line with O_APPEND: lines never interleave. */
-  if (b.data && audit_fd >= 0 && write (audit_fd, b.data, b.len) < 0)
-    ab_log_warning ("audit log: %s", strerror (errno));
+  if (b.data)
+    audit_write (b.data, b.len);
   ab_buf_free (&b);
+}
+
+void
+audit_write (const char *line, size_t len)
+{
+  /* One write per line with O_APPEND: lines never interleave. */
+  if (audit_fd >= 0 && write (audit_fd, line, len) < 0)
+    ab_log_warning ("audit log: %s", strerror (errno));
 }

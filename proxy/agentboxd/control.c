@@ -8,6 +8,10 @@
  *   {"op": "unregister", "id": I}
  *   {"op": "reload"}                     recompiles the policy; a policy that
  *                                        does not compile changes nothing
+ *   {"op": "fg-watch", "id": I}          follow I's file guard events (a
+ *                                        container the network layer does
+ *                                        not register); register and
+ *                                        unregister also start and stop it
  * Errors: {"ok": false, "error": "..."}. */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -23,6 +27,8 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "hooks/lib/file-guard.h"
+#include "proxy/agentboxd/fileguard.h"
 #include "proxy/agentboxd/guardian.h"
 #include "shim/lib/net.h"
 #include "shim/lib/state.h"
@@ -162,6 +168,17 @@ control_readopt (void)
   closedir (d);
 }
 
+/* Open: the programs enforce without the guardian, so a file guard whose
+ * events cannot be followed costs audit lines, not the registration. */
+static void
+follow_if_guarded (const char *id)
+{
+  cleanup_error ab_error_t err = NULL;
+
+  if (ab_fg_attached (id) && fg_follow (id, &err) < 0)
+    ab_log_warning ("container %s: file guard events: %s", id, err->msg);
+}
+
 static void
 reply_error (struct ab_buf *out, const ab_error_t err)
 {
@@ -195,24 +212,40 @@ handle (const char *line, size_t len, struct ab_buf *out)
       cleanup_ir struct ab_ir *ir = policy_get ();
       ab_buf_printf (out,
                      "{\"ok\": true, \"containers\": %u, \"connections\": "
-                     "%u, \"policy_generation\": %llu, \"pid\": %d}\n",
+                     "%u, \"policy_generation\": %llu, \"pid\": %d",
                      n_containers, proxy_count (),
                      ir ? (unsigned long long)ab_ir_generation (ir) : 0ULL,
                      (int)getpid ());
+      fg_status (out);
+      ab_buf_puts (out, "}\n");
       return;
     }
-  else if ((strcmp (op, "register") == 0 || strcmp (op, "unregister") == 0)
+  else if ((strcmp (op, "register") == 0 || strcmp (op, "unregister") == 0
+            || strcmp (op, "fg-watch") == 0)
            && (id == NULL || !ab_container_id_valid (id)))
     ab_error_set (&err, EINVAL, "%s: bad or missing `id`", op);
   else if (strcmp (op, "register") == 0)
     {
       if (do_register (id, pid, &err) == 0)
-        ab_log_info ("container %s: registered", id);
+        {
+          ab_log_info ("container %s: registered", id);
+          follow_if_guarded (id);
+        }
     }
   else if (strcmp (op, "unregister") == 0)
-    unregister (id);
+    {
+      unregister (id);
+      fg_unfollow (id);
+    }
+  else if (strcmp (op, "fg-watch") == 0)
+    fg_follow (id, &err);
   else if (strcmp (op, "reload") == 0)
-    policy_load (g_cfg, &err);
+    {
+      cleanup_ir struct ab_ir *ir = NULL;
+
+      if (policy_load (g_cfg, &err) == 0 && (ir = policy_get ()))
+        fg_update_all (ir);
+    }
   else if (strcmp (op, "approvals") == 0)
     {
       hx_list_pending (out);

@@ -107,6 +107,8 @@ void audit_extra (const struct container *c, const char *layer,
                   const char *action, const char *resource,
                   const struct verdict *v, const char *reason,
                   const char *extra);
+/* A whole line (LINE, LEN bytes, ending in '\n') made elsewhere. */
+void audit_write (const char *line, size_t len);
 
 /* ---- DNS server and synthetic addresses (dnsd.c) ---- */
 

@@ -16,6 +16,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "proxy/agentboxd/fileguard.h"
 #include "proxy/agentboxd/guardian.h"
 #include "shim/lib/net.h"
 
@@ -50,6 +51,7 @@ tick (uint64_t now)
   proxy_tick (now);
   dnsd_tick (now);
   hx_tick (now);
+  fg_tick (now);
 }
 
 /* One guardian per state directory: the second one exits 0. */
@@ -93,6 +95,7 @@ setup (const struct ab_config *cfg, ab_error_t *err)
       || resolve_init (cfg, err) < 0 || hx_init (cfg, err) < 0)
     return -1;
   control_readopt ();
+  fg_readopt ();
   /* Last: a socket that answers means the guardian is ready. */
   return control_init (cfg, err);
 }

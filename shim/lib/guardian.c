@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/log.h"
 #include "shim/lib/net.h"
 #include "spec/json.h"
 
@@ -129,6 +131,21 @@ ab_guardian_call (const struct ab_config *cfg, const char *request,
     return -1;
   if (reply)
     *reply = steal_pointer (&line);
+  return 0;
+}
+
+int
+ab_guardian_fg_watch (const struct ab_config *cfg, const char *id,
+                      ab_error_t *err)
+{
+  cleanup_buf struct ab_buf req = AB_BUF_INIT;
+
+  ab_buf_puts (&req, "{\"op\": \"fg-watch\", \"id\": \"");
+  ab_json_escape (&req, id);
+  if (ab_buf_puts (&req, "\"}") < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (ab_guardian_call (cfg, req.data, NULL, err) < 0)
+    return ab_error_wrap (err, "follow the file guard of %s", id);
   return 0;
 }
 
