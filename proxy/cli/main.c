@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/cli.h"
 #include "proxy/cli/cli.h"
 
 static const struct
@@ -12,12 +11,17 @@ static const struct
   int (*fn) (int argc, char **argv);
   const char *help;
 } commands[] = {
-  { "policy", ab_policy_cli,
-    "policy check|explain   check Cedar policies, explain a decision" },
+  { "policy", ab_policy_main,
+    "policy check|explain|suggest\n"
+    "                         check Cedar policies, explain a decision,\n"
+    "                         suggest one from the file accesses seen" },
   { "guardian", ab_guardian_cli,
     "guardian status|reload ask agentboxd how it is, reload its policy" },
   { "doctor", ab_doctor_cli,
     "doctor                 which layers this host runs, and why not" },
+  { "mode", ab_mode_cli,
+    "mode ID [MODE]         a container's file guard mode: enforce, shadow, "
+    "record" },
   { "approvals", ab_approvals_cli,
     "approvals              hostexec requests waiting for a human" },
   { "approve", ab_decide_cli, "approve ID             run a waiting request" },
