@@ -89,10 +89,17 @@ add_module() {
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,run,tmp,tests/bin}
 add_busybox ""
 add_program /usr/sbin/runc /usr/sbin/runc
+add_program "$(command -v bpftool)" /usr/sbin/bpftool
+[ -f "$B/bpf/file-guard.bpf.o" ] && add_file "$B/bpf/file-guard.bpf.o" /tests/bpf/file-guard.bpf.o
 for p in agentbox-runc agentbox-hook agentboxd agentbox hostexec agentbox-init; do
 	add_program "$B/$p" "/usr/local/bin/$p"
 done
-cp "$here"/guest/* "$root/tests/"
+# AB_VM_ONLY=NAME.sh: that guest test alone (a quicker loop while working).
+if [ -n "${AB_VM_ONLY:-}" ]; then
+	cp "$here/guest/helpers" "$here/guest/$AB_VM_ONLY" "$root/tests/"
+else
+	cp "$here"/guest/* "$root/tests/"
+fi
 chmod +x "$root"/tests/*.sh
 if [ -d "$B/vm/bin" ]; then cp "$B"/vm/bin/* "$root/tests/bin/"; fi
 add_bundle

@@ -47,7 +47,11 @@ build_guest_bins() {
 		bpftool gen skeleton "$work/lsm-smoke.bpf.o" name lsm_smoke >"$work/lsm-smoke.skel.h" &&
 		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
 			-Wmissing-prototypes -static -I"$work" -o "$work/bin/lsm-smoke" \
-			"$here/guest-bin/lsm-smoke.c" -lbpf -lelf -lz
+			"$here/guest-bin/lsm-smoke.c" -lbpf -lelf -lz &&
+		$cc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+			-o "$work/bin/fg-probe" "$here/guest-bin/fg-probe.c" &&
+		$cc -std=gnu11 -O2 -Wall -Wextra -Werror \
+			-o "$work/bin/hello" "$here/guest-bin/hello.c"
 }
 
 # tap_from_console LOG: the guest's marked lines, renumbered; anything

@@ -1,0 +1,10 @@
+/* agentbox VM test: a dynamically linked program, for running a program
+ * through ld.so. */
+#include <stdio.h>
+
+int
+main (void)
+{
+  puts ("hello");
+  return 0;
+}

@@ -1,0 +1,178 @@
+#!/bin/sh
+# The file guard: BPF LSM programs on the container's cgroup enforce the
+# policy's file and exec rules (docs/file-guard.md).  Real containers
+# through agentbox-runc and runc, in a kernel with BPF LSM.
+. /tests/helpers
+
+T=/run/agentbox-fg
+mkdir -p $T
+cat >$T/config.yaml <<YAML
+runtime: /usr/sbin/runc
+state_dir: $T/state
+network:
+  audit_log: $T/audit.jsonl
+  policy: [$T/policy.cedar]
+YAML
+export AGENTBOX_CONFIG=$T/config.yaml
+write_policy() {
+	cat >$T/policy.cedar <<'CEDAR'
+permit (principal, action in [Action::"FileOpenReadOnly", Action::"ProcessExec"],
+        resource in Dir::"/");
+permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/tmp/");
+permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/work/");
+permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/dev/");
+@id("no-passwd")
+forbid (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/passwd");
+forbid (principal, action == Action::"FileOpenReadOnly", resource in Dir::"/secret/");
+forbid (principal, action == Action::"ProcessExec", resource in Dir::"/denied/");
+forbid (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/work/.git/");
+CEDAR
+	cat $T/extra.cedar >>$T/policy.cedar 2>/dev/null
+}
+write_policy
+abr() { agentbox-runc --root $T/runc "$@"; }
+
+new_bundle $T/b "$(cat <<'CMD'
+t() { n=$1; shift; "$@" >/dev/null 2>&1; echo "$n=$?"; }
+cp /bin/hello /tmp/hello
+printf '#!/denied/busybox sh\necho via-interp\n' >/tmp/interp.sh
+chmod +x /tmp/interp.sh
+echo x >/tmp/x
+t read_passwd cat /etc/passwd
+t read_passwd_dash cat /etc/passwd-
+t write_work sh -c 'echo x >/work/a'
+t write_workx sh -c 'echo x >/workx/a'
+t read_secret cat /secret/key
+t symlink_secret sh -c 'ln -s /secret/key /tmp/l && cat /tmp/l'
+t hardlink_secret ln /secret/key /tmp/h
+t rename_into_git mv /tmp/x /work/.git/x
+t rename_git mv /work/.git /work/g
+t rename_work mv /work /work2
+t trunc_otrunc sh -c ': >/etc/passwd-'
+t trunc_cmd truncate -s 0 /etc/passwd-
+t creat_etc sh -c 'echo >/etc/new'
+t exec_ok /bin/busybox true
+t exec_denied /denied/busybox true
+t exec_denied_script /denied/s.sh
+t exec_interp /tmp/interp.sh
+t exec_ldso_ok /lib64/ld-linux-x86-64.so.2 /tmp/hello
+t exec_ldso_denied /lib64/ld-linux-x86-64.so.2 /denied/hello
+t exec_memfd /bin/fg-probe memexec /denied/busybox true
+t comm_rename /bin/fg-probe comm sh /etc/passwd
+echo done
+exec sleep 120
+CMD
+)"
+r=$T/b/rootfs
+# Writable, so that every write refused is refused by the guard (runc
+# spec's root is read-only).
+sed -i 's/"readonly": true/"readonly": false/' $T/b/config.json
+mkdir -p $r/work/.git $r/workx $r/secret $r/denied $r/lib64 $r/lib/x86_64-linux-gnu
+echo root:x:0:0 >$r/etc/passwd
+echo vm-fg >$r/etc/hostname
+echo old >$r/etc/passwd-
+echo s3cret >$r/secret/key
+echo '[core]' >$r/work/.git/config
+cp /bin/busybox $r/denied/busybox
+cp /tests/bin/hello /tests/bin/hello $r/denied/ && cp /tests/bin/hello $r/bin/hello
+cp /tests/bin/fg-probe $r/bin/fg-probe
+printf '#!/bin/sh\necho hi\n' >$r/denied/s.sh && chmod +x $r/denied/s.sh
+cp -L /lib64/ld-linux-x86-64.so.2 $r/lib64/
+cp -L /lib/x86_64-linux-gnu/libc.so.6 $r/lib/x86_64-linux-gnu/
+
+abr run -d -b $T/b vm-fg </dev/null >$T/run.out 2>$T/run.err
+check "a container with a file policy starts" test $? -eq 0
+sed 's/^/# /' $T/run.err
+check "its file guard is pinned" test -e /sys/fs/bpf/agentbox/vm-fg/fg/config
+check "and attached to its cgroup" sh -c "bpftool cgroup show /sys/fs/cgroup/$(sed -n 's/^0:://p' /proc/$(cat $T/runc/vm-fg/state.json | grep -o '"init_process_pid":[0-9]*' | cut -d: -f2)/cgroup) effective 2>/dev/null | grep -q lsm_cgroup || bpftool link show | grep -q lsm_cgroup"
+i=0
+while [ $i -lt 100 ] && ! grep -q '^done$' $T/run.out; do sleep 0.1; i=$((i + 1)); done
+sed 's/^/# /' $T/run.out
+want() { # want NAME allow|deny
+	local rc
+	rc=$(sed -n "s/^$1=//p" $T/run.out)
+	case $2 in
+	allow) [ "$rc" = 0 ] ;;
+	deny) [ -n "$rc" ] && [ "$rc" != 0 ] ;;
+	esac
+}
+check "read: /etc/passwd is denied" want read_passwd deny
+check "read: /etc/passwd- is allowed (component boundary)" want read_passwd_dash allow
+check "write: /work/a is allowed" want write_work allow
+check "write: /workx/a is denied (component boundary)" want write_workx deny
+check "read: a file in a denied directory is denied" want read_secret deny
+check "a symlink into a denied directory changes nothing" want symlink_secret deny
+check "a hardlink to a protected file cannot be made" want hardlink_secret deny
+check "a rename into a protected directory is denied" want rename_into_git deny
+check "the protected directory itself cannot be renamed" want rename_git deny
+check "a directory holding protected paths cannot be renamed" want rename_work deny
+check "O_TRUNC on a read-only file is denied" want trunc_otrunc deny
+check "truncate(1) on a read-only file is denied" want trunc_cmd deny
+check "O_CREAT in a read-only directory is denied" want creat_etc deny
+check "exec: an allowed program runs" want exec_ok allow
+check "exec: a program in a denied directory does not run" want exec_denied deny
+check "exec: a script in a denied directory does not run" want exec_denied_script deny
+check "exec: a script whose interpreter is denied does not run" want exec_interp deny
+check "exec: ld.so runs an allowed program" want exec_ldso_ok allow
+
+check "exec: ld.so cannot run a denied program" want exec_ldso_denied deny
+check "exec: a memfd copy of a denied program does not run" want exec_memfd deny
+check "renaming comm changes nothing" want comm_rename deny
+audited() { grep '"decision":"deny"' $T/audit.jsonl | grep -q "\"path\":\"$1\""; }
+check "the guard refused the write under /workx (audited)" audited /workx/a
+check "the guard refused the hardlink (audited)" audited /secret/key
+check "the guard refused the truncation (audited)" audited /etc/passwd-
+check "the guard refused the creation (audited)" audited /etc/new
+check "the guard refused the rename of /work (audited)" audited /work
+check "files stay readable outside the container's cgroup" grep -q root: $r/etc/passwd
+
+out=$(abr exec vm-fg cat /etc/passwd 2>&1)
+check "an exec'd process is confined too" test "$out" != "root:x:0:0"
+out=$(abr exec vm-fg cat /etc/passwd- 2>&1)
+check "and may read what the policy allows" test "$out" = old
+
+# Enforcement lives in the kernel: the guardian's death changes nothing.
+gpid=$(head -1 $T/state/agentboxd.lock 2>/dev/null)
+check "the guardian was running" test -n "$gpid"
+i=0
+while [ $i -lt 50 ] && ! grep -q '"path":"/etc/passwd"' $T/audit.jsonl 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+check "a denial reaches the audit log with its rule" sh -c "grep '\"layer\":\"file\"' $T/audit.jsonl | grep '\"path\":\"/etc/passwd\"' | grep -q 'no-passwd'"
+[ -n "$gpid" ] && kill -9 "$gpid"
+sleep 0.2
+out=$(abr exec vm-fg cat /etc/passwd 2>&1)
+check "with the guardian killed, /etc/passwd stays denied" test "$out" != "root:x:0:0"
+
+# shadow: allowed, and logged as would-deny (the guardian comes back).
+agentbox mode vm-fg shadow >$T/mode.out 2>&1
+check "agentbox mode switches to shadow" test $? -eq 0
+sed 's/^/# /' $T/mode.out
+out=$(abr exec vm-fg cat /etc/passwd 2>&1)
+check "shadow mode allows what the policy denies" test "$out" = "root:x:0:0"
+agentbox mode vm-fg enforce >/dev/null 2>&1
+out=$(abr exec vm-fg cat /etc/passwd 2>&1)
+check "back to enforce, it is denied again" test "$out" != "root:x:0:0"
+
+# A new container brings the guardian back; it follows vm-fg again.
+new_bundle $T/b2 'exec sleep 60'
+abr run -d -b $T/b2 vm-fg2 </dev/null >/dev/null 2>&1
+check "a second container starts (and the guardian with it)" test $? -eq 0
+check "the restarted guardian follows the first container again" \
+	sh -c "agentbox guardian status | grep -q vm-fg"
+
+# A reload flips the policy in force with one store.
+printf 'forbid (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/passwd-");\n' >$T/extra.cedar
+write_policy
+agentbox guardian reload >$T/reload.out 2>&1
+sed 's/^/# /' $T/reload.out
+out=$(abr exec vm-fg cat /etc/passwd- 2>&1)
+check "after a reload the new forbid holds" test "$out" != "old"
+
+out=$(abr exec vm-fg cat /etc/hostname 2>&1)
+check "and leaves the rest as it was" test -n "$out"
+abr delete --force vm-fg >/dev/null 2>&1
+abr delete --force vm-fg2 >/dev/null 2>&1
+check "delete unpins the file guard" test ! -e /sys/fs/bpf/agentbox/vm-fg
+check "and no lsm_cgroup link is left" sh -c "! bpftool link show | grep -q lsm_cgroup"
+pid=$(head -1 $T/state/agentboxd.lock 2>/dev/null)
+[ -n "$pid" ] && kill "$pid" 2>/dev/null
+true
