@@ -9,6 +9,7 @@ PKGS=(
 	libssl-dev libbpf-dev libnl-3-dev libnl-route-3-dev bpftool openssl
 	runc busybox-static bats jq iproute2 curl hyperfine python3 procps
 	tinyproxy qemu-system-x86 libelf-dev zlib1g-dev
+	podman containerd docker.io debootstrap python3-yaml
 )
 missing=()
 for p in "${PKGS[@]}"; do
