@@ -213,6 +213,13 @@ check: all unit-tests fuzz-targets test-tools
 bench: all unit-tests bench-programs
 	$(Q)B=$(B) tests/bench/run.sh
 
+# ---- the agent image: Debian bookworm + Claude Code, podman-imported --------
+# AGENT_IMAGE_ARGS: e.g. --no-import (build the cached rootfs only, as the
+# tests do), --name NAME, --podman-root DIR.  contrib/images/README.md.
+AGENT_IMAGE_ARGS ?=
+agent-image:
+	$(Q)contrib/images/build-agent-image.sh $(AGENT_IMAGE_ARGS)
+
 demo: all
 	$(Q)B=$(B) contrib/demo/run.sh
 
@@ -249,6 +256,6 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench demo install uninstall format clean unit-tests fuzz-targets bench-programs test-tools
+.PHONY: all check bench demo agent-image install uninstall format clean unit-tests fuzz-targets bench-programs test-tools
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -813,11 +813,28 @@ on_vsock_accept (struct ev *e, uint32_t events)
   start_session (fd, c);
 }
 
+/* Bind FD at DIR/NAME.  sun_path holds 108 bytes and a 64-character
+ * engine id under a state dir does not fit: bind through the directory's
+ * descriptor instead, whose /proc/self/fd path is short. */
+static int
+bind_in (int fd, const char *dir, const char *name, ab_error_t *err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (dfd < 0)
+    return ab_error_errno (err, "open %s", dir);
+  snprintf (sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dfd,
+            name);
+  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return ab_error_errno (err, "bind %s/%s", dir, name);
+  return 0;
+}
+
 int
 hx_container_up (struct container *c, ab_error_t *err)
 {
   cleanup_free char *dir = NULL;
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
   struct hx_listener *l;
 
   if (!g_cfg->hx.enabled)
@@ -828,28 +845,25 @@ hx_container_up (struct container *c, ab_error_t *err)
   if (l == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   snprintf (l->path, sizeof l->path, "%s/hostexec.sock", dir);
-  if (strlen (l->path) >= sizeof sa.sun_path)
-    {
-      free (l);
-      return ab_error_set (err, ENAMETOOLONG, "%s: path too long", l->path);
-    }
-  strcpy (sa.sun_path, l->path);
   l->ev.fn = on_accept;
   l->owner = c;
   l->ev.fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   unlink (l->path);
-  if (l->ev.fd < 0 || bind (l->ev.fd, (struct sockaddr *)&sa, sizeof sa) < 0
-      || chmod (l->path, 0666) < 0 || listen (l->ev.fd, 64) < 0
-      || loop_add (&l->ev, EPOLLIN, err) < 0)
+  if (l->ev.fd < 0)
+    ab_error_errno (err, "hostexec socket");
+  else if (bind_in (l->ev.fd, dir, "hostexec.sock", err) == 0
+           && (chmod (l->path, 0666) < 0 || listen (l->ev.fd, 64) < 0))
+    ab_error_errno (err, "hostexec socket %s", l->path);
+  if (*err == NULL && loop_add (&l->ev, EPOLLIN, err) == 0)
     {
-      ab_error_errno (err, "hostexec socket %s", l->path);
-      if (l->ev.fd >= 0)
-        close (l->ev.fd);
-      free (l);
-      return -1;
+      c->hx = l;
+      return 0;
     }
-  c->hx = l;
-  return 0;
+  if (l->ev.fd >= 0)
+    close (l->ev.fd);
+  unlink (l->path);
+  free (l);
+  return -1;
 }
 
 void
