@@ -460,6 +460,37 @@ end_ip (const struct netctx *c, enum end_id e, int family)
   return e == END_CT ? (const void *)&p->ct6 : (const void *)&p->peer6;
 }
 
+/* Engines may have turned IPv6 off in the namespace before the hook
+ * runs (Docker's prestart hook writes disable_ipv6=1); agentbox's
+ * addresses need it on.  /proc/sys/net follows the opener's netns. */
+static int
+ct_enable_ipv6 (struct netctx *c, const char *ifname, ab_error_t *err)
+{
+  const char *const names[] = { "all", "default", ifname };
+  int r = 0;
+
+  if (setns (c->fd[SIDE_CT], CLONE_NEWNET) < 0)
+    return ab_error_errno (err, "enter the container's netns");
+  for (size_t i = 0; i < 3 && r == 0; i++)
+    {
+      char path[128];
+      int fd;
+
+      snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+                names[i]);
+      fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        continue; /* no IPv6 in this kernel: the address step says so */
+      if (fd < 0 || write (fd, "0", 1) != 1)
+        r = ab_error_errno (err, "enable IPv6: %s", path);
+      if (fd >= 0)
+        close (fd);
+    }
+  if (setns (c->fd[SIDE_SELF], CLONE_NEWNET) < 0)
+    return ab_error_errno (err, "return to the caller's netns");
+  return r;
+}
+
 static int
 addr_run (struct netctx *c, const struct step *s, ab_error_t *err)
 {
@@ -473,6 +504,9 @@ addr_run (struct netctx *c, const struct step *s, ab_error_t *err)
 
   if (a == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
+  if (s->family == AF_INET6 && s->end == END_CT
+      && ct_enable_ipv6 (c, e->name, err) < 0)
+    return -1;
   if (ip_addr (s->family, ip, plen, &local, err) < 0)
     return -1;
   if (link_index (c->sk[e->side], e->name, &ifindex, err) < 0)

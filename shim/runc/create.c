@@ -253,10 +253,17 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
     return -1;
   r = load_and_harden (c, cc->id, bundle, &spec, &before, &rep, err);
   /* Closed: without a guardian the container would have no network to
-   * speak of; refuse now, before anything is changed. */
-  if (r == 0 && c->cfg->net.enabled
-      && ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
-    r = -1;
+   * speak of; refuse now, before anything is changed.  The policy is
+   * compiled first, so that its error (file:line) is the one the engine
+   * shows, not a guardian that did not start. */
+  if (r == 0 && c->cfg->net.enabled)
+    {
+      cleanup_ir struct ab_ir *ir = NULL;
+
+      if (ab_config_load_policy (c->cfg, &ir, err) < 0
+          || ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
+        r = -1;
+    }
   if (r == 0)
     r = commit (c, cc, bundle_abs, spec, before, &rep, err);
   ab_harden_report_free (&rep);

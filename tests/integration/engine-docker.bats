@@ -119,11 +119,9 @@ hardened() {
 
 @test "docker: with the network layer on, the container is in agentbox's namespace" {
 	inet_setup
-	# IPv4 only: docker's libnetwork-setkey prestart hook sets
-	# disable_ipv6=1 in the container's namespace (agentbox's) before
-	# agentbox-hook's createRuntime hook adds the IPv6 peer address, which
-	# then fails with EACCES.
-	net_config "  ipv6: false"
+	# Dual stack: docker's prestart hook sets disable_ipv6=1 in the
+	# container's namespace (agentbox's); the hook turns it back on.
+	net_config
 	dk_run_agent
 	[ "$(ab_state_ids)" = "$CID" ]
 	guardian_pid
@@ -140,6 +138,9 @@ hardened() {
 	run proxy_ns ip -4 -o addr show dev "$(jq -r .peer_if "$net")"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" inet $(jq -r .peer4 "$net")/31 "* ]]
+	run dk exec "$CID" ip -6 -o addr show scope global
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" inet6 $(jq -r .ct6 "$net")/127 "* ]]
 	# DNS goes to the guardian: denied names fail, allowed ones are synthetic.
 	run dk exec "$CID" nslookup www.denied.example
 	[ "$status" -ne 0 ]
