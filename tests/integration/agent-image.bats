@@ -75,7 +75,9 @@ teardown_file() {
 # mount namespace with a tmpfs on /var/lib keeps the host's clean.
 agent_import() {
 	local out rc=0
-	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s"\n' \
+	# lock_type file: podman's default lock is a shared-memory segment in
+	# /dev/shm that every podman on the host uses (and that outlives us).
+	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "%s"\nlock_type = "file"\n' \
 		"$AGENT_STORE/events.log" >"$AGENT_STORE/containers.conf"
 	cat >"$AGENT_STORE/podman" <<-SH
 	#!/bin/sh
