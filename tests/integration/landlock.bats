@@ -93,3 +93,37 @@ teardown() {
 	[ "$status" -eq 0 ]
 	jq -e '.process.args[0] == "/bin/true"' "$BUNDLE/config.json"
 }
+
+# The file guard's cases (tests/vm/guest/file-guard.sh) that Landlock can
+# express; docs/landlock.md lists the ones it cannot.
+@test "landlock: component boundaries, links, renames, truncation, creation and interpreters" {
+	mkdir -p "$BUNDLE/rootfs/etc2" "$BUNDLE/rootfs/denied"
+	echo dash >"$BUNDLE/rootfs/etc2/passwd-"
+	echo root >"$BUNDLE/rootfs/etc2/passwd"
+	printf '#!/denied/busybox sh\necho via-interp\n' >"$BUNDLE/rootfs/work/interp.sh"
+	chmod +x "$BUNDLE/rootfs/work/interp.sh"
+	cp /bin/busybox "$BUNDLE/rootfs/denied/busybox"
+	cat >>"$T/policy.cedar" <<-CEDAR
+	permit (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc2/passwd-");
+	permit (principal, action == Action::"ProcessExec", resource in Dir::"/work/");
+	CEDAR
+	new_id
+	set_cmd '
+		cat /etc2/passwd- >/dev/null && echo dash-ok
+		cat /etc2/passwd 2>/dev/null || echo passwd-denied
+		ln /etc/hostname /work/h 2>/dev/null || echo hardlink-denied
+		echo x >/work/x && { mv /work/x /etc/x 2>/dev/null || echo rename-denied; }
+		sh -c ": >/etc/hostname" 2>/dev/null || echo otrunc-denied
+		truncate -s 0 /etc/hostname 2>/dev/null || echo truncate-denied
+		sh -c "echo >/etc/new" 2>/dev/null || echo creat-denied
+		/work/interp.sh 2>/dev/null || echo interp-denied
+	'
+	run abr run -b "$BUNDLE" "$ID"
+	echo "$output"
+	for w in dash-ok passwd-denied hardlink-denied rename-denied otrunc-denied \
+		truncate-denied creat-denied interp-denied; do
+		[[ "$output" == *"$w"* ]] || { echo "missing: $w"; false; }
+	done
+	[ "$(cat "$BUNDLE/rootfs/etc/hostname")" = agentbox ]
+	[ ! -e "$BUNDLE/rootfs/etc/x" ] && [ ! -e "$BUNDLE/rootfs/etc/new" ]
+}

@@ -10,6 +10,10 @@
 #   AB_VM_CACHE     kernel cache (default /var/cache/agentbox-vm)
 #   AB_VM_TIMEOUT   seconds the VM may run (default 200)
 #   AB_VM_MODULES   kernel modules put in the guest (default "veth dummy vsock_loopback")
+#   AB_VM_SUITE     "bench": run tests/vm/bench/*.sh instead of the tests
+#   AB_VM_ONLY      NAME.sh: run that guest test alone
+#   AB_VM_APPEND    more kernel arguments (NAME=VALUE ones reach /init's
+#                   environment, e.g. SCRIPT_TIMEOUT=600)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export AB_TOP=${AB_TOP:-$(cd "$here/../.." && pwd)}
@@ -99,7 +103,7 @@ echo "# initramfs: $(du -h "$work/initrd.gz" | cut -f1) ($((SECONDS - t)) s)"
 t=$SECONDS
 timeout -k 5 "$vm_timeout" "$QEMU" -accel tcg -smp 2 -cpu max -m 1024 \
 	-nographic -no-reboot -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1" \
+	-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 ${AB_VM_APPEND:-}" \
 	</dev/null >"$work/console.log" 2>&1
 qemu_rc=$?
 tap_from_console "$work/console.log"
