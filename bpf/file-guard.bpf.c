@@ -27,9 +27,17 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024); /* resized by user space before load */
-	__type(key, struct ab_fg_key);
+	__type(key, struct ab_fg_skey);
 	__type(value, struct ab_fg_node);
 } nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct ab_fg_key);
+	__type(value, struct ab_fg_node);
+} lnodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -61,6 +69,7 @@ struct walk {
 	__u32 n;
 	__u32 flags;
 	struct ab_fg_key key;
+	struct ab_fg_skey skey;
 	/* walking up */
 	struct vfsmount *vmnt;
 	struct mount *mnt;
@@ -241,11 +250,23 @@ static long look_step(__u32 idx, void *ctx)
 	len = BPF_CORE_READ(d, d_name.len);
 	if (len > AB_FG_NAME_MAX - 1)
 		return 1; /* NAME_MAX forbids it; then no rule can name it */
-	__builtin_memset(&w->key, 0, sizeof(w->key));
-	w->key.parent = w->id;
-	w->key.len = len;
-	bpf_probe_read_kernel(w->key.name, len, BPF_CORE_READ(d, d_name.name));
-	nd = bpf_map_lookup_elem(&nodes, &w->key);
+	if (len < AB_FG_SHORT_MAX) {
+		__builtin_memset(&w->skey, 0, sizeof(w->skey));
+		w->skey.parent = w->id;
+		w->skey.len = len;
+		barrier_var(len); /* keep the mask below */
+		bpf_probe_read_kernel(w->skey.name, len & (AB_FG_SHORT_MAX - 1),
+				      BPF_CORE_READ(d, d_name.name));
+		nd = bpf_map_lookup_elem(&nodes, &w->skey);
+	} else {
+		__builtin_memset(&w->key, 0, sizeof(w->key));
+		w->key.parent = w->id;
+		w->key.len = len;
+		barrier_var(len);
+		bpf_probe_read_kernel(w->key.name, len & (AB_FG_NAME_MAX - 1),
+				      BPF_CORE_READ(d, d_name.name));
+		nd = bpf_map_lookup_elem(&lnodes, &w->key);
+	}
 	if (!nd)
 		return 1;
 	w->id = nd->id;
@@ -278,9 +299,9 @@ static __always_inline void decide(struct walk *w, const struct ab_fg_config *c,
 	w->subtree = subtree;
 	w->subtree_hit = 0;
 	w->permit = w->forbid = w->prule = w->frule = 0;
-	__builtin_memset(&w->key, 0, sizeof(w->key));
-	w->key.len = c->gen & 1;
-	root = bpf_map_lookup_elem(&nodes, &w->key);
+	__builtin_memset(&w->skey, 0, sizeof(w->skey));
+	w->skey.len = c->gen & 1;
+	root = bpf_map_lookup_elem(&nodes, &w->skey);
 	if (root) {
 		w->id = root->id;
 		take(w, root, w->n != 0 ? AB_FG_SLOT_UNDER

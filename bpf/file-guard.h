@@ -11,7 +11,8 @@
  * which root is in force, so a policy update is one 32-bit store.
  *
  * Pins, under /sys/fs/bpf/agentbox/ID/fg/: the links (link-NAME), the
- * maps `nodes`, `config` (mmapable: the live mode and generation),
+ * maps `nodes` and `lnodes` (short and long components), `config`
+ * (mmapable: the live mode and generation),
  * `events` (ring buffer) and `drops`. */
 #ifndef AB_BPF_FILE_GUARD_H
 #define AB_BPF_FILE_GUARD_H
@@ -21,6 +22,7 @@
 #endif
 
 #define AB_FG_NAME_MAX 256  /* a component: NAME_MAX + 1, zero-padded */
+#define AB_FG_SHORT_MAX 32  /* shorter components live in the short map */
 #define AB_FG_DEPTH_MAX 64  /* components walked; deeper paths are denied */
 #define AB_FG_PATH_MAX 1024 /* an event's path (truncated, flagged) */
 
@@ -42,11 +44,21 @@ enum ab_fg_slot
   AB_FG_N_SLOTS
 };
 
+/* Most components are short: they are keyed in `nodes` with a 40-byte
+ * key (a lookup hashes and compares 40 bytes, not 264); the others in
+ * `lnodes`.  Both are zero-padded. */
 struct ab_fg_key
 {
   __u32 parent;
   __u32 len;
   char name[AB_FG_NAME_MAX];
+};
+
+struct ab_fg_skey
+{
+  __u32 parent;
+  __u32 len;
+  char name[AB_FG_SHORT_MAX];
 };
 
 struct ab_fg_node

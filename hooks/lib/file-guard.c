@@ -35,9 +35,6 @@
  * insert: BPF_F_NO_PREALLOC). */
 #define FG_MAP_SLACK 65536u
 
-static const char *const fg_map_pins[]
-    = { "nodes", "config", "events", "drops" };
-
 /* ---- compiling a plan ---------------------------------------------------- */
 
 void
@@ -339,11 +336,25 @@ config_map (int fd, ab_error_t *err)
   return p;
 }
 
+/* Node I of P into the short map SFD or the long one LFD, by the length
+ * of its component. */
 static int
-write_nodes (int fd, const struct ab_fg_plan *p, ab_error_t *err)
+write_node (int sfd, int lfd, const struct ab_fg_plan *p, size_t i)
+{
+  const struct ab_fg_key *k = &p->keys[i];
+  struct ab_fg_skey sk = { .parent = k->parent, .len = k->len };
+
+  if (k->len >= AB_FG_SHORT_MAX)
+    return bpf_map_update_elem (lfd, k, &p->nodes[i], BPF_ANY);
+  memcpy (sk.name, k->name, k->len);
+  return bpf_map_update_elem (sfd, &sk, &p->nodes[i], BPF_ANY);
+}
+
+static int
+write_nodes (int sfd, int lfd, const struct ab_fg_plan *p, ab_error_t *err)
 {
   for (size_t i = 0; i < p->n; i++)
-    if (bpf_map_update_elem (fd, &p->keys[i], &p->nodes[i], BPF_ANY) < 0)
+    if (write_node (sfd, lfd, p, i) < 0)
       return ab_error_errno (err, "file guard: write %zu of %zu policy nodes",
                              i, p->n);
   return 0;
@@ -364,10 +375,14 @@ fg_load (const struct ab_fg_plan *plan, struct file_guard **out,
   rc = bpf_map__set_max_entries (skel->maps.nodes,
                                  (uint32_t)(2 * plan->n + FG_MAP_SLACK));
   if (rc == 0)
+    rc = bpf_map__set_max_entries (skel->maps.lnodes,
+                                   (uint32_t)(2 * plan->n + FG_MAP_SLACK));
+  if (rc == 0)
     rc = file_guard__load (skel);
   if (rc < 0)
     return ab_bpf_error (err, rc, "load the file guard");
-  return write_nodes (bpf_map__fd (skel->maps.nodes), plan, err);
+  return write_nodes (bpf_map__fd (skel->maps.nodes),
+                      bpf_map__fd (skel->maps.lnodes), plan, err);
 }
 
 static void
@@ -394,17 +409,24 @@ fg_unpin_all (const char *dir)
 static int
 fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
 {
-  struct bpf_map *maps[] = { skel->maps.nodes, skel->maps.config,
-                             skel->maps.events, skel->maps.drops };
+  const struct
+  {
+    struct bpf_map *map;
+    const char *name;
+  } maps[] = {
+    { skel->maps.nodes, "nodes" },   { skel->maps.lnodes, "lnodes" },
+    { skel->maps.config, "config" }, { skel->maps.events, "events" },
+    { skel->maps.drops, "drops" },
+  };
   struct bpf_program *prog;
   char path[PATH_MAX];
   int rc;
 
   for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
     {
-      if (ab_bpf_pin_path (path, dir, fg_map_pins[i], err) < 0)
+      if (ab_bpf_pin_path (path, dir, maps[i].name, err) < 0)
         return -1;
-      rc = bpf_map__pin (maps[i], path);
+      rc = bpf_map__pin (maps[i].map, path);
       if (rc < 0)
         return ab_bpf_error (err, rc, "pin %s", path);
     }
@@ -550,30 +572,46 @@ ab_fg_status (const char *id, struct ab_fg_config *out, uint64_t *drops,
   return 0;
 }
 
-/* Delete every node of generation GEN (not in force). */
+/* Is a key with PARENT and LEN of generation GEN? */
+static bool
+of_generation (uint32_t parent, uint32_t len, uint32_t gen)
+{
+  if (parent == 0)
+    return len == gen; /* a root */
+  if (parent == AB_FG_ROOT (gen))
+    return true;
+  return parent >= FG_FIRST_ID && parent >> FG_GEN_BIT == gen;
+}
+
+/* Delete every node of generation GEN (not in force) from the map FD,
+ * whose keys are KEY_SIZE bytes (both kinds start with parent, len). */
 static int
-drop_generation (int fd, uint32_t gen, ab_error_t *err)
+drop_generation (int fd, size_t key_size, uint32_t gen, ab_error_t *err)
 {
   struct ab_fg_key key, next;
   bool first = true;
 
   for (;;)
     {
-      bool stale;
-
       if (bpf_map_get_next_key (fd, first ? NULL : &key, &next) < 0)
         return errno == ENOENT ? 0
                                : ab_error_errno (err, "file guard: scan nodes");
       first = false;
-      key = next;
-      stale = next.parent == 0 ? next.len == gen
-                               : (next.parent == AB_FG_ROOT (gen)
-                                  || (next.parent >= FG_FIRST_ID
-                                      && next.parent >> FG_GEN_BIT == gen));
+      memcpy (&key, &next, key_size);
       /* Deleting the key we stand on restarts the scan. */
-      if (stale && bpf_map_delete_elem (fd, &next) == 0)
+      if (of_generation (next.parent, next.len, gen)
+          && bpf_map_delete_elem (fd, &next) == 0)
         first = true;
     }
+}
+
+static int
+drop_both (int sfd, int lfd, uint32_t gen, ab_error_t *err)
+{
+  if (drop_generation (sfd, sizeof (struct ab_fg_skey), gen, err) < 0
+      || drop_generation (lfd, sizeof (struct ab_fg_key), gen, err) < 0)
+    return -1;
+  return 0;
 }
 
 int
@@ -581,14 +619,15 @@ ab_fg_update (const char *id, const struct ab_ir *ir,
               const struct ab_ir_principal *p, uint64_t generation,
               ab_error_t *err)
 {
-  cleanup_close int nfd = fg_open_pin (id, "nodes", err);
-  cleanup_close int cfd = -1;
+  cleanup_close int sfd = fg_open_pin (id, "nodes", err);
+  cleanup_close int lfd = -1, cfd = -1;
   cleanup_fgconf struct ab_fg_config *c = NULL;
   struct ab_fg_plan plan;
   uint32_t next;
   int r;
 
-  if (nfd < 0 || (cfd = fg_open_pin (id, "config", err)) < 0
+  if (sfd < 0 || (lfd = fg_open_pin (id, "lnodes", err)) < 0
+      || (cfd = fg_open_pin (id, "config", err)) < 0
       || (c = config_map (cfd, err)) == NULL)
     return -1;
   next = atomic_load ((_Atomic uint32_t *)&c->gen) ^ 1u;
@@ -597,9 +636,10 @@ ab_fg_update (const char *id, const struct ab_ir *ir,
     return ab_error_wrap (err, "file guard of %s", id);
   /* The other generation has not been in force since the last flip:
    * clear it, fill it, then flip with one store. */
-  if (drop_generation (nfd, next, err) < 0 || write_nodes (nfd, &plan, err) < 0)
+  if (drop_both (sfd, lfd, next, err) < 0
+      || write_nodes (sfd, lfd, &plan, err) < 0)
     {
-      drop_generation (nfd, next, NULL);
+      drop_both (sfd, lfd, next, NULL);
       ab_fg_plan_free (&plan);
       return ab_error_wrap (err, "file guard of %s: old policy kept", id);
     }

@@ -148,16 +148,20 @@ check "agentbox mode switches to shadow" test $? -eq 0
 sed 's/^/# /' $T/mode.out
 out=$(abr exec vm-fg cat /etc/passwd 2>&1)
 check "shadow mode allows what the policy denies" test "$out" = "root:x:0:0"
+echo "# shadow: $out"
 agentbox mode vm-fg enforce >/dev/null 2>&1
 out=$(abr exec vm-fg cat /etc/passwd 2>&1)
 check "back to enforce, it is denied again" test "$out" != "root:x:0:0"
 
 # A new container brings the guardian back; it follows vm-fg again.
 new_bundle $T/b2 'exec sleep 60'
-abr run -d -b $T/b2 vm-fg2 </dev/null >/dev/null 2>&1
+abr run -d -b $T/b2 vm-fg2 </dev/null >$T/run2.out 2>&1
 check "a second container starts (and the guardian with it)" test $? -eq 0
+sed 's/^/# /' $T/run2.out
+agentbox guardian status >$T/status.out 2>&1
 check "the restarted guardian follows the first container again" \
-	sh -c "agentbox guardian status | grep -q vm-fg"
+	grep -q '"id":"vm-fg"' $T/status.out
+sed 's/^/# /' $T/status.out; tail -5 $T/state/agentboxd.log | sed 's/^/# /'
 
 # A reload flips the policy in force with one store.
 printf 'forbid (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/passwd-");\n' >$T/extra.cedar
