@@ -153,6 +153,10 @@ agentbox mode vm-fg enforce >/dev/null 2>&1
 out=$(abr exec vm-fg cat /etc/passwd 2>&1)
 check "back to enforce, it is denied again" test "$out" != "root:x:0:0"
 
+# record: everything allowed and reported; suggest turns it into a policy.
+agentbox mode vm-fg record >/dev/null 2>&1
+abr exec vm-fg cat /etc/hostname >/dev/null 2>&1
+agentbox mode vm-fg enforce >/dev/null 2>&1
 # A new container brings the guardian back; it follows vm-fg again.
 new_bundle $T/b2 'exec sleep 60'
 abr run -d -b $T/b2 vm-fg2 </dev/null >$T/run2.out 2>&1
@@ -162,6 +166,13 @@ agentbox guardian status >$T/status.out 2>&1
 check "the restarted guardian follows the first container again" \
 	grep -q '"id":"vm-fg"' $T/status.out
 sed 's/^/# /' $T/status.out; tail -5 $T/state/agentboxd.log | sed 's/^/# /'
+
+i=0
+while [ $i -lt 50 ] && ! grep -q '"path":"/etc/hostname"' $T/audit.jsonl; do sleep 0.1; i=$((i + 1)); done
+agentbox policy suggest vm-fg --audit $T/audit.jsonl >$T/suggest.cedar 2>&1
+check "record mode's accesses become a suggested policy" \
+	grep -q 'File::"/etc/hostname"' $T/suggest.cedar
+check "which agentbox's own compiler accepts" agentbox policy check $T/suggest.cedar
 
 # A reload flips the policy in force with one store.
 printf 'forbid (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/passwd-");\n' >$T/extra.cedar
