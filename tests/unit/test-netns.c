@@ -344,10 +344,12 @@ TEST (proxy_clash_undoes_container_end)
   CHECK_CONTAINS (px, "\"local\":\"100.96.0.1\"");
 }
 
-/* Fault injection: IPv6 disabled in the container netns makes the
- * container's IPv6 address fail after the proxy end is configured and up;
- * both ends must go. */
-TEST (address_failure_undoes_both_ends)
+/* Fault injection: a default IPv6 route already in the container netns
+ * makes the last step (the container's IPv6 default route) fail after
+ * both ends are addressed and up; both ends must go.  The engine having
+ * turned IPv6 off there (Docker does) is not a fault: it is turned back
+ * on. */
+TEST (late_failure_undoes_both_ends)
 {
   struct ab_netplan p = plan (NS_CT3);
   cleanup_error ab_error_t err = NULL;
@@ -360,9 +362,12 @@ TEST (address_failure_undoes_both_ends)
              "net.ipv6.conf.default.disable_ipv6=1",
              ns_name[NS_CT3])
          == 0);
+  CHECK (sh ("ip -n %s link set lo up && ip -n %s -6 route add default dev lo",
+             ns_name[NS_CT3], ns_name[NS_CT3])
+         == 0);
   CHECK (ab_net_setup (&p, &err) == -1);
   CHECK (in_own_netns ());
-  CHECK_CONTAINS (err ? err->msg : NULL, "add address");
+  CHECK_CONTAINS (err ? err->msg : NULL, "add route");
   if (err)
     printf ("# %s\n", err->msg);
   ct3 = out ("ip -n %s -o link", ns_name[NS_CT3]);
@@ -372,6 +377,12 @@ TEST (address_failure_undoes_both_ends)
   CHECK (count_lines (px) == 2);
   check_no_tmp (NS_CT3);
   check_no_tmp (NS_PX);
+  CHECK (sh ("ip -n %s -6 route del default dev lo", ns_name[NS_CT3]) == 0);
+  /* IPv6 was turned back on before the failure. */
+  CHECK (sh ("ip netns exec %s sysctl -n net.ipv6.conf.default.disable_ipv6 "
+             "| grep -qx 0",
+             ns_name[NS_CT3])
+         == 0);
 }
 
 TEST (bogus_container_netns)
@@ -560,7 +571,7 @@ main (void)
   RUN (traffic_crosses_the_pair);
   RUN (second_setup_is_eexist);
   RUN (proxy_clash_undoes_container_end);
-  RUN (address_failure_undoes_both_ends);
+  RUN (late_failure_undoes_both_ends);
   RUN (bogus_container_netns);
   RUN (ipv4_only);
   RUN (proxy_routes_anyip);
