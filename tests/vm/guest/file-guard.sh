@@ -164,7 +164,7 @@ check "a second container starts (and the guardian with it)" test $? -eq 0
 sed 's/^/# /' $T/run2.out
 agentbox guardian status >$T/status.out 2>&1
 check "the restarted guardian follows the first container again" \
-	grep -q '"id":"vm-fg"' $T/status.out
+	grep -Eq '"id": ?"vm-fg"' $T/status.out
 sed 's/^/# /' $T/status.out; tail -5 $T/state/agentboxd.log | sed 's/^/# /'
 
 i=0
