@@ -162,6 +162,35 @@ plan_rule (struct ab_ktrie *t, struct ab_fg_plan *p, const struct ab_ir_rule *r,
   return 0;
 }
 
+/* agentbox's own files in the container: the policy's file rules must
+ * not cut the container off its DNS configuration and hostexec.  Permits
+ * only (a forbid still wins), and only of rights the policy rules on.
+ * (The hostexec socket needs none: it is bound outside the container's
+ * tree, and the guard leaves such sockets to the mount hardening.) */
+static const struct
+{
+  const char *path;
+  unsigned rights;
+} own_files[] = {
+  { "/etc/resolv.conf", AB_FG_READ },
+  { "/usr/local/bin/hostexec", AB_FG_READ | AB_FG_EXEC },
+};
+
+static int
+plan_own_files (struct ab_ktrie *t, struct ab_fg_plan *p, ab_error_t *err)
+{
+  for (size_t i = 0; i < sizeof own_files / sizeof *own_files; i++)
+    {
+      uint32_t node;
+
+      if (plan_node (t, p, own_files[i].path, &node, err) < 0)
+        return -1;
+      plan_mark (&p->nodes[node], AB_FG_SLOT_FILE, true,
+                 own_files[i].rights & p->rights, 0);
+    }
+  return 0;
+}
+
 /* Keys and ids from the trie's shape; `below` on every ancestor of a
  * node that holds a rule. */
 static void
@@ -220,6 +249,8 @@ ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir_principal *pr,
         continue;
       r = plan_rule (&t, p, rule, rights, err);
     }
+  if (r == 0 && p->rights != 0)
+    r = plan_own_files (&t, p, err);
   if (r == 0)
     plan_finish (&t, p, gen);
   ab_ktrie_destroy (&t);

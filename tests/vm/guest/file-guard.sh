@@ -11,7 +11,11 @@ runtime: /usr/sbin/runc
 state_dir: $T/state
 network:
   audit_log: $T/audit.jsonl
-  policy: [$T/policy.cedar]
+  policy: [$T/policy.cedar, $T/project.yaml]
+YAML
+cat >$T/project.yaml <<YAML
+hostexec:
+  auto_approve: ["^echo( .*)?\$"]
 YAML
 export AGENTBOX_CONFIG=$T/config.yaml
 write_policy() {
@@ -67,6 +71,9 @@ r=$T/b/rootfs
 # Writable, so that every write refused is refused by the guard (runc
 # spec's root is read-only).
 sed -i 's/"readonly": true/"readonly": false/' $T/b/config.json
+# A project directory from the host, where hostexec runs commands.
+mkdir -p $T/proj
+sed -i "s|\"mounts\": \\[|\"mounts\": [ {\"destination\": \"/proj\", \"type\": \"bind\", \"source\": \"$T/proj\", \"options\": [\"rbind\"]},|" $T/b/config.json
 mkdir -p $r/work/.git $r/workx $r/secret $r/denied $r/lib64 $r/lib/x86_64-linux-gnu
 echo root:x:0:0 >$r/etc/passwd
 echo vm-fg >$r/etc/hostname
@@ -130,6 +137,15 @@ out=$(abr exec vm-fg cat /etc/passwd 2>&1)
 check "an exec'd process is confined too" test "$out" != "root:x:0:0"
 out=$(abr exec vm-fg cat /etc/passwd- 2>&1)
 check "and may read what the policy allows" test "$out" = old
+
+# hostexec and resolv.conf stay usable under a policy that rules writes
+# and exec (the hostexec socket is bound outside: a detached path).
+out=$(abr exec --cwd /proj vm-fg hostexec echo via-hostexec 2>&1)
+check "hostexec works in a container with a file guard" test "$out" = via-hostexec
+echo "# hostexec: $out"
+out=$(abr exec vm-fg cat /etc/resolv.conf 2>&1)
+case $out in *nameserver*) r=0 ;; *) r=1 ;; esac
+check "resolv.conf stays readable" test $r -eq 0
 
 # Enforcement lives in the kernel: the guardian's death changes nothing.
 gpid=$(head -1 $T/state/agentboxd.lock 2>/dev/null)
