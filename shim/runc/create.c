@@ -98,6 +98,24 @@ hook_path (struct abr_ctx *c, char **hook, ab_error_t *err)
   return ab_sibling_path ("agentbox-hook", hook, err);
 }
 
+/* The namespace's owner may itself be a pod's app container (another
+ * one was found first): its netjoin.json names the sandbox, whose
+ * network it is.  *OWNER and *OWNER_DIR are replaced then. */
+static int
+follow_join (struct abr_ctx *c, char **owner, char **owner_dir, ab_error_t *err)
+{
+  cleanup_error ab_error_t none = NULL;
+  char *real = NULL;
+
+  if (ab_net_join_owner (*owner_dir, &real, &none) < 0)
+    return 0;
+  free (*owner);
+  free (*owner_dir);
+  *owner = real;
+  *owner_dir = NULL;
+  return ab_state_dir (c->cfg, *owner, owner_dir, err);
+}
+
 /* A pod's app container joins its sandbox's network namespace: it gets
  * the sandbox's resolv.conf and proxy, and a connect guard of its own on
  * its cgroup (the hook reads netjoin.json); the namespace stays. */
@@ -115,6 +133,8 @@ join (struct abr_ctx *c, const char *dir, struct ab_spec *spec,
   if (ab_state_confined_owner (c->cfg, joined, &owner, err) != 1
       || ab_state_dir (c->cfg, owner, &owner_dir, err) < 0)
     return 0; /* a test's own confinement check: nothing more to join */
+  if (follow_join (c, &owner, &owner_dir, err) < 0)
+    return ab_error_wrap (err, "network");
   if (ab_netaddr_read (owner_dir, &a, err) < 0)
     {
       if ((*err)->status != ENOENT)

@@ -292,3 +292,53 @@ direct() {
 	[ -e "$STATE/containers/$ID/net.json" ]
 	[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" != "$(readlink /proc/1/ns/net)" ]
 }
+
+@test "net: a pod of a sandbox and two app containers; deleting the pod leaves nothing" {
+	cp "$BUNDLE/config.json" "$T/orig.json"
+	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "pod1"}'
+	start_agent
+	sandbox=$ID
+	spid=$(abr state "$sandbox" | jq -r .pid)
+	peer_if=$(jq -r .peer_if "$STATE/containers/$sandbox/net.json")
+	apps=()
+	for n in 1 2; do
+		mkdir -p "$T/app$n"
+		jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" --arg n "$n" '
+		  .root.path = $root
+		  | .process.args = ["/bin/sh", "-c", "sleep 600"]
+		  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
+		  | .annotations = {"io.kubernetes.cri.container-type": "container",
+		                    "io.kubernetes.cri.sandbox-id": "pod1",
+		                    "io.kubernetes.cri.container-name": ("app" + $n)}' \
+			"$T/orig.json" >"$T/app$n/config.json"
+		new_id
+		abr run -d -b "$T/app$n" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+		apps+=("$ID")
+		# In the sandbox's namespace, with a guard of its own.
+		[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" = "$(readlink /proc/$spid/ns/net)" ]
+		[ -d "/sys/fs/bpf/agentbox/$ID" ]
+	done
+	# Both reach the allowed name through the sandbox's peer.
+	for id in "${apps[@]}"; do
+		ID=$id
+		run direct http://www.allowed.example/
+		[ "$status" -eq 0 ]
+		[ "$output" = "hello www.allowed.example" ]
+	done
+	# The pod goes as CRI takes it down: app containers, then the sandbox.
+	for id in "${apps[@]}" "$sandbox"; do
+		abr kill "$id" KILL >/dev/null 2>&1 || true
+		abr delete --force "$id"
+	done
+	for id in "${apps[@]}" "$sandbox"; do
+		[ ! -e "$STATE/containers/$id" ]
+		[ ! -e "/sys/fs/bpf/agentbox/$id" ]
+	done
+	run proxy_ns ip -o link show dev "$peer_if"
+	[ "$status" -ne 0 ]
+	[ -z "$(ls "$STATE/net/slots")" ]
+	[ -z "$(runc --root "$ROOT" list -q)" ]
+	# The guardian forgot them.
+	run "$B/agentbox" guardian status
+	[[ "$output" == *'"containers": 0'* ]]
+}
