@@ -101,9 +101,7 @@ setup() {
 	if why=$(agent_skip_why); then skip "$why"; fi
 	ab_setup
 	inet_setup
-	# podman's 64-hex ids make the hostexec socket path too long under a
-	# temp state dir; hostexec is not what this file tests.
-	net_config "$(printf 'hostexec:\n  enabled: false')"
+	net_config
 	cat >"$T/policy.cedar" <<-CEDAR
 	permit (principal, action == Action::"NetworkConnect",
 	        resource in Host::"api.anthropic.com");

@@ -55,13 +55,7 @@ ctd_setup() {
 	T=$(mktemp -d /tmp/ab-bats.XXXXXX)
 	STATE=$T/state
 	mkdir -p "$STATE"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	YAML
-	export AGENTBOX_CONFIG=$T/config.yaml
+	ab_config
 	CONTAINERS=()
 	CTD=$T/ctd
 	CTD_SOCK=$CTD/containerd.sock

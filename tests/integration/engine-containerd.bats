@@ -146,14 +146,7 @@ in_ctd() {
 }
 
 @test "containerd: a policy that does not compile fails ctr run with agentbox's error, leaving nothing" {
-	printf 'permit (principal, action == Action::"NetworkConnect",\n' >"$T/broken.cedar"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	  policy: [$T/broken.cedar]
-	YAML
+	ab_broken_policy
 	ctd_new_id
 	run ctd_run --rm "$CTD_IMAGE" "$ID" echo never
 	[ "$status" -ne 0 ]
@@ -178,7 +171,7 @@ in_ctd() {
 }
 
 @test "containerd: with the network layer on, a policy that does not compile fails ctr run at once, naming file and line, leaving nothing" {
-	printf 'permit (principal, action == Action::"NetworkConnect",\n' >"$T/broken.cedar"
+	ab_broken_policy
 	cat >"$T/config.yaml" <<-YAML
 	runtime: runc
 	state_dir: $STATE

@@ -17,19 +17,12 @@ DK_IMAGE=agentbox-busybox:test
 # the busybox image (dk_image's, built once per file by setup_file).
 dk_setup() {
 	T=$(mktemp -d /tmp/ab-dk.XXXXXX)
-	# agentboxd binds STATE/containers/ID/run/hostexec.sock, and docker's
-	# ids are 64 characters: with sun_path's 107, STATE may have 13 at
-	# most (the default, /run/agentbox, has exactly 13).
-	STATE=$(mktemp -d /tmp/abXXXXXX)
+	# Under $T: agentboxd binds each container's hostexec socket through
+	# its directory, so docker's 64-character ids fit any state dir.
+	STATE=$T/state
 	DK=$T/docker
-	mkdir -p "$DK/data" "$DK/exec" "$DK/client"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	YAML
-	export AGENTBOX_CONFIG=$T/config.yaml
+	mkdir -p "$STATE" "$DK/data" "$DK/exec" "$DK/client"
+	ab_config
 	CONTAINERS=()
 	# The runc --root docker's shim passes (ENGINES.md): net_teardown's
 	# abr calls find leftovers there.
@@ -201,7 +194,6 @@ ab_teardown() {
 		done
 	fi
 	[ -n "${T:-}" ] && rm -rf "$T"
-	case ${STATE:-} in /tmp/ab??????) rm -rf "$STATE" ;; esac
 	return 0
 }
 

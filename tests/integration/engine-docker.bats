@@ -155,14 +155,7 @@ hardened() {
 }
 
 @test "docker: a policy that does not compile fails docker run with agentbox's error and leaves nothing" {
-	printf 'permit (principal, action == Action::"NetworkConnect",\n' >"$T/broken.cedar"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	  policy: [$T/broken.cedar]
-	YAML
+	ab_broken_policy
 	run --separate-stderr dk run --rm --runtime=agentbox --network none "$DK_IMAGE" echo never
 	[ "$status" -ne 0 ]
 	[[ "$output" != *never* ]]

@@ -20,15 +20,9 @@ PM_IMAGE=localhost/agentbox-busybox:test
 pm_base() {
 	T=$(mktemp -d /tmp/ab-pm.XXXXXX)
 	ROOT=$T/runc
-	STATE=$(mktemp -d /tmp/abpXXXXX)
-	mkdir -p "$ROOT"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	YAML
-	export AGENTBOX_CONFIG=$T/config.yaml
+	STATE=$T/state
+	mkdir -p "$ROOT" "$STATE"
+	ab_config
 	CONTAINERS=()
 }
 
@@ -139,7 +133,7 @@ pm_pid() {
 # pm_teardown: every container podman made here, what runc and agentbox
 # still hold, mounts under $T, the guardian of $STATE (started by the first
 # create, it runs in conmon's cgroup), this run's cgroups.  ab_teardown (or
-# net_teardown) then removes $T, and pm_remove_state the short $STATE.
+# net_teardown) then removes $T, $STATE with it.
 pm_teardown() {
 	local id m
 	[ -n "${PM:-}" ] || return 0
@@ -200,9 +194,4 @@ pm_cgroups_teardown() {
 		echo "pm_cgroups_teardown: cgroup $PM_CGROUP still busy: $procs" >&2
 	fi
 	return 0
-}
-
-# pm_remove_state: the short state dir, after the guardian is gone.
-pm_remove_state() {
-	case ${STATE:-} in /tmp/abp?????) rm -rf "$STATE" || true ;; esac
 }

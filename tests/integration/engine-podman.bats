@@ -32,7 +32,6 @@ teardown() {
 	else
 		ab_teardown
 	fi
-	pm_remove_state
 }
 
 # start: podman's state and the image, with the agentbox config as it is now.
@@ -189,13 +188,7 @@ status_lines() {
 	permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/work/");
 	permit (principal, action == Action::"FileOpenReadWrite", resource == File::"/dev/null");
 	CEDAR
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	  policy: [$T/policy.cedar]
-	YAML
+	ab_config "policy: [$T/policy.cedar]"
 	start
 	pm_run -d --name e1 --network none --cap-add SYS_ADMIN "$PM_IMAGE" sh -c '
 		cat /proc/self/status >/work/first.status
@@ -236,12 +229,6 @@ status_lines() {
 	[ "$status" -eq 0 ]
 }
 
-# broken_policy: a Cedar file whose third line does not parse.
-broken_policy() {
-	printf '%s\n' 'permit (principal, action == Action::"NetworkConnect",' \
-		'        resource in Host::"a.example");' 'forbid oops;' >"$T/broken.cedar"
-}
-
 # nothing_left: agentbox's state and runc's --root hold no container.
 nothing_left() {
 	[ -z "$(runc --root "$ROOT" list -q)" ] || { runc --root "$ROOT" list; return 1; }
@@ -249,14 +236,7 @@ nothing_left() {
 }
 
 @test "podman: a policy that does not compile fails podman run with agentbox's file:line, and leaves nothing" {
-	broken_policy
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	  policy: [$T/broken.cedar]
-	YAML
+	ab_broken_policy
 	start
 	run pm_run --rm --network none "$PM_IMAGE" true
 	echo "$output"
@@ -278,7 +258,7 @@ nothing_left() {
 
 @test "podman: with the network layer on, a policy that does not compile fails podman run with its file:line, and leaves nothing" {
 	NET=1
-	broken_policy
+	ab_broken_policy
 	cat >"$T/config.yaml" <<-YAML
 	runtime: runc
 	state_dir: $STATE

@@ -14,14 +14,28 @@ ab_setup() {
 	STATE=$T/state
 	mkdir -p "$ROOT" "$STATE"
 	make_bundle "$BUNDLE"
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	YAML
-	export AGENTBOX_CONFIG=$T/config.yaml
+	ab_config
 	CONTAINERS=()
+}
+
+# ab_config [LINE...]: $T/config.yaml for this scenario (runc, $STATE,
+# the network layer off; each LINE goes under `network:`), exported as
+# AGENTBOX_CONFIG.
+ab_config() {
+	local line
+	{
+		printf 'runtime: runc\nstate_dir: %s\nnetwork:\n  enabled: false\n' "$STATE"
+		for line in "$@"; do printf '  %s\n' "$line"; done
+	} >"$T/config.yaml"
+	export AGENTBOX_CONFIG=$T/config.yaml
+}
+
+# ab_broken_policy: $T/broken.cedar, a policy that does not compile (its
+# error is on line 3), and the config naming it, network layer off.
+ab_broken_policy() {
+	printf '%s\n' 'permit (principal, action == Action::"NetworkConnect",' \
+		'        resource in Host::"a.example");' 'forbid oops;' >"$T/broken.cedar"
+	ab_config "policy: [$T/broken.cedar]"
 }
 
 ab_teardown() {

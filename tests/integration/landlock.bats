@@ -20,13 +20,7 @@ setup() {
 	permit (principal, action == Action::"FileOpenReadWrite", resource in Dir::"/work/");
 	permit (principal, action == Action::"FileOpenReadWrite", resource == File::"/dev/null");
 	CEDAR
-	cat >"$T/config.yaml" <<-YAML
-	runtime: runc
-	state_dir: $STATE
-	network:
-	  enabled: false
-	  policy: [$T/policy.cedar]
-	YAML
+	ab_config "policy: [$T/policy.cedar]"
 }
 
 teardown() {

@@ -4,28 +4,8 @@
 
 #include "lib/cleanup.h"
 #include "policy/landlock.h"
-#include "policy/model.h"
+#include "tests/unit/compile-text.h"
 #include "tests/unit/unit.h"
-
-static struct ab_ir *
-compile_text (const char *src)
-{
-  struct ab_cedar_set *set = ab_cedar_set_new ();
-  struct ab_ir_source s = { .cedar = set };
-  cleanup_error ab_error_t err = NULL;
-  struct ab_ir *ir = NULL;
-
-  if (ab_cedar_parse (set, "t.cedar", src, strlen (src), &err) < 0)
-    {
-      printf ("# %s\n", err->msg);
-      ab_cedar_set_free (set);
-      return NULL;
-    }
-  ab_model_normalize (set);
-  if (ab_ir_compile (&s, &ir, &err) < 0)
-    printf ("# %s\n", err->msg);
-  return ir;
-}
 
 /* Translate SRC for container c1 of project p: the rules, or "ERR: msg",
  * or "NONE". */
