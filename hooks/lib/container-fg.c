@@ -129,21 +129,18 @@ ab_container_down (const struct ab_config *cfg, const char *id, ab_error_t *err)
 }
 
 int
-ab_fileguard_prepare (const struct ab_config *cfg, const char *id,
+ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
                       const char *project, const char *state_dir,
                       const char *rootfs, ab_error_t *err)
 {
-  cleanup_ir struct ab_ir *ir = NULL;
   cleanup_free char *path = NULL, *real = NULL;
   cleanup_file FILE *f = NULL;
   struct ab_ir_principal p = { .container = id, .project = project };
   struct ab_fg_plan plan;
   int r;
 
-  if (ab_config_load_policy (cfg, &ir, err) < 0)
-    return -1;
-  /* Compiled here so that a policy the guard cannot take fails create,
-   * with the engine watching; the hook compiles it again. */
+  /* Planned here so that a policy the guard cannot take fails create,
+   * with the engine watching; the hook compiles and plans it again. */
   r = ab_fg_plan_build (ir, &p, 0, &plan, err);
   if (r != 0)
     return r;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "policy/ir.h"
 #include "shim/lib/config.h"
 
 /* STATE_DIR/netns/proxy: the guardian's network namespace (a bind
@@ -30,10 +31,10 @@ int ab_container_net_up (const struct ab_config *cfg, const char *id, pid_t pid,
 int ab_container_net_down (const struct ab_config *cfg, const char *id,
                            ab_error_t *err);
 
-/* create's share of the file guard: compile the policy for ID (PROJECT
- * may be NULL) and record in STATE_DIR what the hook needs (ROOTFS).  1:
- * the container gets a file guard; 0: its policy has no file rules. */
-int ab_fileguard_prepare (const struct ab_config *cfg, const char *id,
+/* create's share of the file guard: plan IR's rules for ID (PROJECT may
+ * be NULL) and record in STATE_DIR what the hook needs (ROOTFS).  1: the
+ * container gets a file guard; 0: its policy has no file rules. */
+int ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
                           const char *project, const char *state_dir,
                           const char *rootfs, ab_error_t *err);
 

@@ -52,18 +52,15 @@ landlock_available (void)
 }
 
 int
-ab_filelayer_prepare (const struct ab_config *cfg, const char *id,
+ab_filelayer_prepare (const struct ab_ir *ir, const char *id,
                       const char *project, const char *state_dir,
                       ab_error_t *err)
 {
-  cleanup_ir struct ab_ir *ir = NULL;
   cleanup_free char *text = NULL, *path = NULL;
   cleanup_file FILE *f = NULL;
   struct ab_ir_principal p = { .container = id, .project = project };
   int r;
 
-  if (ab_config_load_policy (cfg, &ir, err) < 0)
-    return -1;
   r = ab_ir_landlock_rules (ir, &p, &text, err);
   if (r != 0)
     return r < 0 ? ab_error_wrap (err, "file layer") : 0;

@@ -32,10 +32,10 @@
 int ab_config_load_policy (const struct ab_config *cfg, struct ab_ir **out,
                            ab_error_t *err);
 
-/* Write the rules for container ID (PROJECT may be NULL) into STATE_DIR.
- * 1: the container runs under agentbox-init; 0: its policy has no file
- * rules; -1: error (the create fails). */
-int ab_filelayer_prepare (const struct ab_config *cfg, const char *id,
+/* Write IR's rules for container ID (PROJECT may be NULL) into
+ * STATE_DIR.  1: the container runs under agentbox-init; 0: its policy
+ * has no file rules; -1: error (the create fails). */
+int ab_filelayer_prepare (const struct ab_ir *ir, const char *id,
                           const char *project, const char *state_dir,
                           ab_error_t *err);
 

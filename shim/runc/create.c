@@ -177,8 +177,8 @@ network (struct abr_ctx *c, const char *id, const char *dir,
  * it, else Landlock through agentbox-init, when the policy has file
  * rules. */
 static int
-file_layer (struct abr_ctx *c, const char *id, const char *dir,
-            const char *rootfs, struct ab_spec *spec,
+file_layer (struct abr_ctx *c, const struct ab_ir *ir, const char *id,
+            const char *dir, const char *rootfs, struct ab_spec *spec,
             struct ab_harden_report *rep, ab_error_t *err)
 {
   const char *project = ab_spec_annotation (spec, "io.agentbox.project");
@@ -195,17 +195,17 @@ file_layer (struct abr_ctx *c, const char *id, const char *dir,
     }
   if (ab_fg_supported (why, sizeof why))
     {
-      r = ab_fileguard_prepare (c->cfg, id, project, dir, rootfs, err);
+      r = ab_fileguard_prepare (ir, id, project, dir, rootfs, err);
+      if (r == 1
+          && (hook_path (c, &hook, err) < 0
+              || ab_net_add_hooks (spec, c->cfg, hook, rep, err) < 0))
+        r = -1;
       if (r == 1)
-        r = hook_path (c, &hook, err) < 0
-                ? -1
-                : ab_net_add_hooks (spec, c->cfg, hook, rep, err);
-      if (r == 0)
         ab_harden_report_add (rep, "file layer: BPF LSM file guard");
       return r < 0 ? ab_error_wrap (err, "file guard") : 0;
     }
   ab_log_debug ("container %s: no file guard (%s): Landlock", id, why);
-  r = ab_filelayer_prepare (c->cfg, id, project, dir, err);
+  r = ab_filelayer_prepare (ir, id, project, dir, err);
   if (r == 1)
     r = ab_filelayer_rewrite (spec, c->cfg, dir, rep, err);
   return r;
@@ -213,10 +213,10 @@ file_layer (struct abr_ctx *c, const char *id, const char *dir,
 
 /* Record the state, then write the bundle; undo the state on failure. */
 static int
-commit (struct abr_ctx *c, const struct ab_cli_create *cc,
-        const char *bundle_abs, struct ab_spec *spec,
-        const struct ab_json *before, struct ab_harden_report *rep,
-        ab_error_t *err)
+commit (struct abr_ctx *c, const struct ab_ir *ir,
+        const struct ab_cli_create *cc, const char *bundle_abs,
+        struct ab_spec *spec, const struct ab_json *before,
+        struct ab_harden_report *rep, ab_error_t *err)
 {
   cleanup_state struct ab_state *st = NULL;
   cleanup_error ab_error_t e2 = NULL;
@@ -239,7 +239,8 @@ commit (struct abr_ctx *c, const struct ab_cli_create *cc,
     return -1;
   info.changes = NULL;
   if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0
-      || file_layer (c, cc->id, ab_state_path (st), rootfs, spec, rep, err) < 0)
+      || file_layer (c, ir, cc->id, ab_state_path (st), rootfs, spec, rep, err)
+             < 0)
     goto fail;
   info.changes = (const char *const *)rep->changes;
   if (ab_state_record (st, &info, err) < 0)
@@ -266,26 +267,26 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   cleanup_spec struct ab_spec *spec = NULL;
   cleanup_json struct ab_json *before = NULL;
   struct ab_harden_report rep = { 0 };
+  cleanup_ir struct ab_ir *ir = NULL;
   int r;
 
   if (abr_load_config (c, err) < 0
       || resolve_bundle (bundle, &bundle_abs, err) < 0)
     return -1;
   r = load_and_harden (c, cc->id, bundle, &spec, &before, &rep, err);
+  /* The policy is compiled once, for the file layer and before any
+   * guardian starts: its error (file:line) is the one the engine shows,
+   * not a guardian that did not start. */
+  if (r == 0 && (c->cfg->net.enabled || c->cfg->file_layer)
+      && ab_config_load_policy (c->cfg, &ir, err) < 0)
+    r = -1;
   /* Closed: without a guardian the container would have no network to
-   * speak of; refuse now, before anything is changed.  The policy is
-   * compiled first, so that its error (file:line) is the one the engine
-   * shows, not a guardian that did not start. */
-  if (r == 0 && c->cfg->net.enabled)
-    {
-      cleanup_ir struct ab_ir *ir = NULL;
-
-      if (ab_config_load_policy (c->cfg, &ir, err) < 0
-          || ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
-        r = -1;
-    }
+   * speak of; refuse now, before anything is changed. */
+  if (r == 0 && c->cfg->net.enabled
+      && ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
+    r = -1;
   if (r == 0)
-    r = commit (c, cc, bundle_abs, spec, before, &rep, err);
+    r = commit (c, ir, cc, bundle_abs, spec, before, &rep, err);
   ab_harden_report_free (&rep);
   return r;
 }
