@@ -824,8 +824,7 @@ bind_in (int fd, const char *dir, const char *name, ab_error_t *err)
 
   if (dfd < 0)
     return ab_error_errno (err, "open %s", dir);
-  snprintf (sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dfd,
-            name);
+  snprintf (sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dfd, name);
   if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
     return ab_error_errno (err, "bind %s/%s", dir, name);
   return 0;
@@ -850,15 +849,22 @@ hx_container_up (struct container *c, ab_error_t *err)
   l->ev.fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   unlink (l->path);
   if (l->ev.fd < 0)
-    ab_error_errno (err, "hostexec socket");
-  else if (bind_in (l->ev.fd, dir, "hostexec.sock", err) == 0
-           && (chmod (l->path, 0666) < 0 || listen (l->ev.fd, 64) < 0))
-    ab_error_errno (err, "hostexec socket %s", l->path);
-  if (*err == NULL && loop_add (&l->ev, EPOLLIN, err) == 0)
     {
-      c->hx = l;
-      return 0;
+      ab_error_errno (err, "hostexec socket");
+      goto fail;
     }
+  if (bind_in (l->ev.fd, dir, "hostexec.sock", err) < 0)
+    goto fail;
+  if (chmod (l->path, 0666) < 0 || listen (l->ev.fd, 64) < 0)
+    {
+      ab_error_errno (err, "hostexec socket %s", l->path);
+      goto fail;
+    }
+  if (loop_add (&l->ev, EPOLLIN, err) < 0)
+    goto fail;
+  c->hx = l;
+  return 0;
+fail:
   if (l->ev.fd >= 0)
     close (l->ev.fd);
   unlink (l->path);
