@@ -848,7 +848,36 @@ ab_ir_mode_parse (const char *s, enum ab_ir_mode *m)
 bool
 ab_ir_permits (const struct ab_ir *ir, const struct ab_ir_result *res)
 {
+  return ab_ir_mode_permits (ir->mode, res);
+}
+
+bool
+ab_ir_mode_permits (enum ab_ir_mode m, const struct ab_ir_result *res)
+{
   /* Shadow and record let everything through by definition; the caller
    * logs the decision it would have made. */
-  return ir->mode != AB_IR_MODE_ENFORCE || res->decision == AB_IR_ALLOW;
+  return m != AB_IR_MODE_ENFORCE || res->decision == AB_IR_ALLOW;
+}
+
+void
+ab_ir_result_narrow (struct ab_ir_result *base,
+                     const struct ab_ir_result *narrow)
+{
+  base->n_errors += narrow->n_errors;
+  if (narrow->decision == AB_IR_ALLOW)
+    return; /* BASE's answer, allow or deny, stands */
+  if (base->decision == AB_IR_ALLOW || base->rule == NULL)
+    base->rule = narrow->rule;
+  base->decision = AB_IR_DENY;
+}
+
+enum ab_hostexec_verdict
+ab_hostexec_verdict_narrow (enum ab_hostexec_verdict a,
+                            enum ab_hostexec_verdict b)
+{
+  if (a == AB_HOSTEXEC_VERDICT_DENY || b == AB_HOSTEXEC_VERDICT_DENY)
+    return AB_HOSTEXEC_VERDICT_DENY;
+  if (a == AB_HOSTEXEC_VERDICT_ASK || b == AB_HOSTEXEC_VERDICT_ASK)
+    return AB_HOSTEXEC_VERDICT_ASK;
+  return AB_HOSTEXEC_VERDICT_RUN;
 }

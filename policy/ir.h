@@ -223,6 +223,26 @@ ab_ir_check_hostexec (const struct ab_ir *ir, const struct ab_ir_principal *p,
  * the decision, shadow and record allow (and the caller logs
  * `would-deny`). */
 bool ab_ir_permits (const struct ab_ir *ir, const struct ab_ir_result *res);
+/* The same under mode M (a container's own, io.agentbox.mode). */
+bool ab_ir_mode_permits (enum ab_ir_mode m, const struct ab_ir_result *res);
+
+/* ---- narrowing (annotation io.agentbox.policy, docs/narrowing.md) ----
+ * A container may name a second policy that narrows the one in force: a
+ * request is allowed only when both allow it.  The layers decide the
+ * request under each IR and combine the answers with these. */
+
+/* BASE := BASE narrowed by NARROW, two results for one request: a deny
+ * from either denies (an explicit forbid is named before a default
+ * deny, BASE's before NARROW's); when both allow, BASE's permit
+ * decides. */
+void ab_ir_result_narrow (struct ab_ir_result *base,
+                          const struct ab_ir_result *narrow);
+
+/* hostexec: deny when either denies, ask when either asks, run only when
+ * both would run. */
+enum ab_hostexec_verdict
+ab_hostexec_verdict_narrow (enum ab_hostexec_verdict a,
+                            enum ab_hostexec_verdict b);
 
 /* The Cedar request (and its entities, added to E) that Q stands for:
  * what ab_ir_check's answer equals under full evaluation. */

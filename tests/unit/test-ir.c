@@ -891,6 +891,77 @@ TEST (leash_when_style_is_compiled_to_tables)
          && r.decision == AB_IR_DENY && r.rule && r.rule->index == 1);
 }
 
+/* ---- narrowing ---- */
+
+/* A request under a policy narrowed by another is allowed only when both
+ * allow it; the rule named is the forbid, then the narrowing policy's
+ * default deny, then the base's permit. */
+TEST (narrowing_allows_what_both_allow)
+{
+  cleanup_error ab_error_t err = NULL;
+  cleanup_ir struct ab_ir *base = compile_text (
+      "permit (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"a.example\");\n"
+      "permit (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"b.example\");\n"
+      "forbid (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"x.b.example\");\n",
+      &err);
+  cleanup_ir struct ab_ir *narrow = compile_text (
+      "permit (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"b.example\");\n"
+      "permit (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"c.example\");\n"
+      "forbid (principal, action == Action::\"NetworkConnect\", resource in "
+      "Host::\"y.b.example\");\n",
+      &err);
+  static const struct
+  {
+    const char *host;
+    bool allow;
+    int rule_line; /* 0: default deny; negative: the narrowing policy's */
+  } cases[] = {
+    { "a.example", false, 0 },    { "b.example", true, 2 },
+    { "c.example", false, 0 },    { "x.b.example", false, 3 },
+    { "y.b.example", false, -3 }, { "d.example", false, 0 },
+  };
+
+  CHECK (base && narrow);
+  for (size_t i = 0; base && narrow && i < sizeof cases / sizeof *cases; i++)
+    {
+      struct ab_ir_result r, n;
+      const struct ab_ir_rule *want = NULL;
+
+      CHECK (ab_ir_check_host (base, NULL, cases[i].host, 443, &r, &err) == 0);
+      CHECK (ab_ir_check_host (narrow, NULL, cases[i].host, 443, &n, &err)
+             == 0);
+      ab_ir_result_narrow (&r, &n);
+      CHECK ((r.decision == AB_IR_ALLOW) == cases[i].allow);
+      if (cases[i].rule_line > 0)
+        want = ab_ir_rule_at (base, (size_t)cases[i].rule_line - 1);
+      else if (cases[i].rule_line < 0)
+        want = ab_ir_rule_at (narrow, (size_t)-cases[i].rule_line - 1);
+      if (r.rule != want)
+        printf ("# %s: wrong rule\n", cases[i].host);
+      CHECK (r.rule == want);
+    }
+}
+
+TEST (narrowing_hostexec_verdicts)
+{
+  enum ab_hostexec_verdict D = AB_HOSTEXEC_VERDICT_DENY,
+                           R = AB_HOSTEXEC_VERDICT_RUN,
+                           A = AB_HOSTEXEC_VERDICT_ASK;
+
+  CHECK (ab_hostexec_verdict_narrow (R, R) == R);
+  CHECK (ab_hostexec_verdict_narrow (R, A) == A);
+  CHECK (ab_hostexec_verdict_narrow (A, R) == A);
+  CHECK (ab_hostexec_verdict_narrow (A, A) == A);
+  CHECK (ab_hostexec_verdict_narrow (R, D) == D);
+  CHECK (ab_hostexec_verdict_narrow (D, R) == D);
+  CHECK (ab_hostexec_verdict_narrow (A, D) == D);
+}
+
 /* ---- reload ---- */
 
 TEST (reload_keeps_old_on_failure)
@@ -1011,6 +1082,8 @@ main (void)
   RUN (leash_when_style_is_compiled_to_tables);
   RUN (generated_sets_match_cedar);
   RUN (corpus_matches_cedar);
+  RUN (narrowing_allows_what_both_allow);
+  RUN (narrowing_hostexec_verdicts);
   RUN (reload_keeps_old_on_failure);
   RUN (reload_under_readers);
   return unit_done ();
