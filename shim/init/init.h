@@ -5,6 +5,7 @@
 #define AB_INIT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "lib/error.h"
@@ -22,6 +23,7 @@ struct ab_init_rule
   enum ab_init_access access;
   char *path; /* absolute */
   unsigned line;
+  unsigned layer; /* the ruleset it belongs to, from 0 */
 };
 
 struct ab_init_rules
@@ -29,11 +31,21 @@ struct ab_init_rules
   char *file; /* where the rules came from, for messages */
   struct ab_init_rule *v;
   size_t n;
+  unsigned n_layers; /* rulesets, stacked in order (at least 1) */
 };
 
-/* Read the rules in FILE into *RULES (empty on entry).  A line that is not
- * a rule, a comment or blank is an error naming FILE:LINE. */
+/* Most rulesets a file may stack (Landlock allows 16 per process). */
+#define AB_INIT_MAX_LAYERS 8
+
+/* Read the rules in FILE into *RULES (empty on entry).  A line `layer`
+ * starts a new ruleset stacked on the ones before it: Landlock allows
+ * an access only when every layer does (a narrowing policy,
+ * docs/narrowing.md).  A line that is not a rule, `layer`, a comment or
+ * blank is an error naming FILE:LINE. */
 int ab_init_rules_load (const char *file, struct ab_init_rules *rules,
+                        ab_error_t *err);
+/* The same from F, named NAME in messages. */
+int ab_init_rules_read (FILE *f, const char *name, struct ab_init_rules *rules,
                         ab_error_t *err);
 
 void ab_init_rules_free (struct ab_init_rules *rules);
@@ -49,8 +61,8 @@ uint64_t ab_init_landlock_handled (int abi);
 uint64_t ab_init_landlock_rights (enum ab_init_access access, int dir);
 
 /* Restrict this process, for good, to RULES under ABI: set no_new_privs
- * and enforce a ruleset that handles every right ABI knows.  On failure
- * the process may already have no_new_privs but is not yet confined. */
+ * and enforce, per layer, a ruleset that handles every right ABI knows.  On
+ * failure the process may already have no_new_privs but is not yet confined. */
 int ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
                             ab_error_t *err);
 

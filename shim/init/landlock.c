@@ -116,9 +116,10 @@ add_rule (int ruleset, const struct ab_init_rule *rule, uint64_t handled,
   return 0;
 }
 
-int
-ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
-                        ab_error_t *err)
+/* One ruleset: LAYER's rules, enforced on this process. */
+static int
+restrict_layer (const struct ab_init_rules *rules, unsigned layer, int abi,
+                ab_error_t *err)
 {
   struct landlock_ruleset_attr attr = { 0 };
   cleanup_close int ruleset = -1;
@@ -130,13 +131,25 @@ ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
   if (ruleset < 0)
     return ab_error_errno (err, "landlock_create_ruleset");
   for (size_t i = 0; i < rules->n; i++)
-    if (add_rule (ruleset, &rules->v[i], attr.handled_access_fs, err) < 0)
+    if (rules->v[i].layer == layer
+        && add_rule (ruleset, &rules->v[i], attr.handled_access_fs, err) < 0)
       return ab_error_wrap (err, "%s:%u", rules->file, rules->v[i].line);
+  if (syscall (SYS_landlock_restrict_self, ruleset, 0) < 0)
+    return ab_error_errno (err, "landlock_restrict_self");
+  return 0;
+}
+
+int
+ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
+                        ab_error_t *err)
+{
   /* Required to restrict ourselves without CAP_SYS_ADMIN; it also keeps
    * the agent from gaining privileges through a setuid binary. */
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ab_error_errno (err, "prctl PR_SET_NO_NEW_PRIVS");
-  if (syscall (SYS_landlock_restrict_self, ruleset, 0) < 0)
-    return ab_error_errno (err, "landlock_restrict_self");
+  /* Stacked: Landlock allows an access only when every layer does. */
+  for (unsigned l = 0; l < rules->n_layers; l++)
+    if (restrict_layer (rules, l, abi, err) < 0)
+      return -1;
   return 0;
 }

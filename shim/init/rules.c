@@ -51,7 +51,8 @@ append (struct ab_init_rules *rules, enum ab_init_access access,
       return ab_error_set (err, ENOMEM, "out of memory");
     }
   rules->v = v;
-  v[rules->n++] = (struct ab_init_rule){ access, copy, line };
+  v[rules->n++]
+      = (struct ab_init_rule){ access, copy, line, rules->n_layers - 1 };
   return 0;
 }
 
@@ -73,6 +74,18 @@ parse_line (char *s, size_t len, unsigned line, struct ab_init_rules *rules,
     return 0;
   for (word = s; *s && !is_blank (*s); s++)
     ;
+  if (s - word == 5 && strncmp (word, "layer", 5) == 0)
+    {
+      while (is_blank (*s))
+        s++;
+      if (*s != '\0')
+        return ab_error_set (err, EINVAL, "'layer' takes nothing after it");
+      if (rules->n_layers >= AB_INIT_MAX_LAYERS)
+        return ab_error_set (err, E2BIG, "more than %d layers",
+                             AB_INIT_MAX_LAYERS);
+      rules->n_layers++;
+      return 0;
+    }
   if (access_of (word, s - word, &access) < 0)
     return ab_error_set (err, EINVAL,
                          "unknown rule '%.*s' (expected ro, rw "
@@ -92,31 +105,43 @@ parse_line (char *s, size_t len, unsigned line, struct ab_init_rules *rules,
 }
 
 int
-ab_init_rules_load (const char *file, struct ab_init_rules *rules,
+ab_init_rules_read (FILE *f, const char *name, struct ab_init_rules *rules,
                     ab_error_t *err)
 {
-  cleanup_file FILE *f = fopen (file, "re");
   cleanup_free char *buf = NULL;
   size_t cap = 0;
   unsigned line = 0;
   ssize_t len;
 
-  rules->file = strdup (file);
+  rules->n_layers = 1;
+  rules->file = strdup (name);
   if (rules->file == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
-  if (f == NULL)
-    return ab_error_errno (err, "read rules %s", file);
   while ((len = getline (&buf, &cap, f)) >= 0)
     {
       line++;
       if (len > 0 && buf[len - 1] == '\n')
         buf[--len] = '\0';
       if (parse_line (buf, len, line, rules, err) < 0)
-        return ab_error_wrap (err, "%s:%u", file, line);
+        return ab_error_wrap (err, "%s:%u", name, line);
     }
   if (ferror (f))
-    return ab_error_errno (err, "read rules %s", file);
+    return ab_error_errno (err, "read rules %s", name);
   return 0;
+}
+
+int
+ab_init_rules_load (const char *file, struct ab_init_rules *rules,
+                    ab_error_t *err)
+{
+  cleanup_file FILE *f = fopen (file, "re");
+
+  if (f == NULL)
+    {
+      rules->file = strdup (file);
+      return ab_error_errno (err, "read rules %s", file);
+    }
+  return ab_init_rules_read (f, file, rules, err);
 }
 
 void

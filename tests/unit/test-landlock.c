@@ -505,6 +505,31 @@ TEST (rules_file_syntax)
   CHECK_CONTAINS (err, "/rules:2: ");
 }
 
+/* `layer` stacks a second ruleset: an access needs every layer's
+ * permission (a narrowing policy, docs/narrowing.md). */
+TEST (layers_stack)
+{
+  cleanup_free char *both = NULL;
+
+  NEED (1);
+  /* Each layer lets the helper itself run; the second reads @/ro/f only. */
+  if (asprintf (&both,
+                "ro @/ro\nro @/secret\nlayer\nx %s\nx /usr\nx /lib\n"
+                "x /lib64\nro /etc\nro @/ro/f\n",
+                self)
+      < 0)
+    abort ();
+  CHECK (run (both, 0, "read", "@/ro/f", NULL) == 0);
+  CHECK (run (both, 0, "read", "@/secret/s", NULL) == EACCES);
+  CHECK (run (both, 0, "list", "@/ro", NULL) == EACCES);
+  CHECK (run ("ro @/ro\nlayer x\n", RAW, "true", NULL) == 126);
+  CHECK_CONTAINS (err, "/rules:2: 'layer' takes nothing after it");
+  CHECK (run ("layer\nlayer\nlayer\nlayer\nlayer\nlayer\nlayer\nlayer\n", RAW,
+              "true", NULL)
+         == 126);
+  CHECK_CONTAINS (err, "/rules:8: more than 8 layers");
+}
+
 TEST (missing_rules_file)
 {
   NEED (0);
@@ -681,6 +706,7 @@ main (int argc, char **argv)
   RUN (loader_runs_readable_program);
   RUN (missing_path_skipped);
   RUN (rules_file_syntax);
+  RUN (layers_stack);
   RUN (missing_rules_file);
   RUN (no_landlock_fails_closed);
   RUN (allow_without_landlock_warns);
