@@ -18,6 +18,7 @@ struct fg_rec
 {
   char *rootfs;
   char *project;
+  char *policy; /* the narrowing policy's name, or NULL */
 };
 
 static void
@@ -25,10 +26,11 @@ fg_rec_free (struct fg_rec *r)
 {
   free (r->rootfs);
   free (r->project);
+  free (r->policy);
 }
 
-/* STATE/fileguard, written by create: "rootfs PATH" and "project NAME"
- * lines.  1: read; 0: the container has no file guard. */
+/* STATE/fileguard, written by create: "rootfs PATH", "project NAME" and
+ * "policy NAME" lines.  1: read; 0: the container has no file guard. */
 static int
 fg_rec_read (const struct ab_config *cfg, const char *id, struct fg_rec *r,
              ab_error_t *err)
@@ -54,6 +56,8 @@ fg_rec_read (const struct ab_config *cfg, const char *id, struct fg_rec *r,
         r->rootfs = strdup (line + 7);
       else if (strncmp (line, "project ", 8) == 0 && !r->project)
         r->project = strdup (line + 8);
+      else if (strncmp (line, "policy ", 7) == 0 && !r->policy)
+        r->policy = strdup (line + 7);
     }
   if (r->rootfs == NULL)
     {
@@ -63,11 +67,31 @@ fg_rec_read (const struct ab_config *cfg, const char *id, struct fg_rec *r,
   return 1;
 }
 
+/* The container's io.agentbox.mode (create checked it against the
+ * config; one the config no longer allows gives enforce), else the
+ * policy's. */
+static enum ab_ir_mode
+mode_of (const struct ab_config *cfg, const char *id, const struct ab_ir *ir)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_error ab_error_t err = NULL;
+  enum ab_ir_mode m;
+  char v[16];
+
+  if (ab_state_dir (cfg, id, &dir, &err) < 0)
+    return ab_ir_mode (ir);
+  ab_state_annotation (dir, AB_ANN_MODE, v, sizeof v);
+  if (v[0] == '\0')
+    return ab_ir_mode (ir);
+  return ab_config_annotation_mode (cfg, v, &m, &err) == 0 ? m
+                                                           : AB_IR_MODE_ENFORCE;
+}
+
 int
 ab_container_fg_up (const struct ab_config *cfg, const char *id, pid_t pid,
                     ab_error_t *err)
 {
-  cleanup_ir struct ab_ir *ir = NULL;
+  cleanup_ir struct ab_ir *ir = NULL, *narrow = NULL;
   cleanup_free char *cgroup = NULL;
   struct ab_ir_principal p = { .container = id };
   struct ab_fg_plan plan = { 0 };
@@ -80,10 +104,12 @@ ab_container_fg_up (const struct ab_config *cfg, const char *id, pid_t pid,
   p.project = rec.project;
   r = -1;
   if (ab_config_load_policy (cfg, &ir, err) < 0
+      || (rec.policy
+          && ab_config_load_narrow (cfg, rec.policy, &narrow, err) < 0)
       || ab_cgroup2_dir_of (pid, &cgroup, err) < 0
       || ab_fg_root_mount (pid, rec.rootfs, &root_mnt, err) < 0)
     goto out;
-  r = ab_fg_plan_build (ir, &p, 0, &plan, err);
+  r = ab_fg_plan_build (ir, narrow, &p, 0, &plan, err);
   if (r == 1)
     {
       /* create saw file rules; a policy edited since has none. */
@@ -94,7 +120,7 @@ ab_container_fg_up (const struct ab_config *cfg, const char *id, pid_t pid,
       goto out;
     }
   if (r == 0)
-    r = ab_fg_attach (id, cgroup, &plan, (enum ab_fg_mode)ab_ir_mode (ir),
+    r = ab_fg_attach (id, cgroup, &plan, (enum ab_fg_mode)mode_of (cfg, id, ir),
                       root_mnt, ab_ir_generation (ir), err);
 out:
   ab_fg_plan_free (&plan);
@@ -129,7 +155,8 @@ ab_container_down (const struct ab_config *cfg, const char *id, ab_error_t *err)
 }
 
 int
-ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
+ab_fileguard_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
+                      const char *narrow_name, const char *id,
                       const char *project, const char *state_dir,
                       const char *rootfs, ab_error_t *err)
 {
@@ -141,7 +168,7 @@ ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
 
   /* Planned here so that a policy the guard cannot take fails create,
    * with the engine watching; the hook compiles and plans it again. */
-  r = ab_fg_plan_build (ir, &p, 0, &plan, err);
+  r = ab_fg_plan_build (ir, narrow, &p, 0, &plan, err);
   if (r != 0)
     return r;
   ab_fg_plan_free (&plan);
@@ -154,6 +181,7 @@ ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
   f = fopen (path, "we");
   if (f == NULL || fprintf (f, "rootfs %s\n", real) < 0
       || (project && fprintf (f, "project %s\n", project) < 0)
+      || (narrow_name && fprintf (f, "policy %s\n", narrow_name) < 0)
       || fflush (f) != 0)
     return ab_error_errno (err, "write %s", path);
   return 1;

@@ -32,9 +32,11 @@ int ab_container_net_down (const struct ab_config *cfg, const char *id,
                            ab_error_t *err);
 
 /* create's share of the file guard: plan IR's rules for ID (PROJECT may
- * be NULL) and record in STATE_DIR what the hook needs (ROOTFS).  1: the
- * container gets a file guard; 0: its policy has no file rules. */
-int ab_fileguard_prepare (const struct ab_ir *ir, const char *id,
+ * be NULL), narrowed by NARROW (NULL: none) which the annotation names
+ * NARROW_NAME, and record in STATE_DIR what the hook needs (ROOTFS).
+ * 1: the container gets a file guard; 0: no policy has file rules. */
+int ab_fileguard_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
+                          const char *narrow_name, const char *id,
                           const char *project, const char *state_dir,
                           const char *rootfs, ab_error_t *err);
 

@@ -120,11 +120,12 @@ plan_mark (struct ab_fg_node *nd, enum ab_fg_slot slot, bool permit,
 /* One resource entity of R into the trie. */
 static int
 plan_entity (struct ab_ktrie *t, struct ab_fg_plan *p,
-             const struct ab_ir_rule *r, enum ab_cedar_scope_op op,
-             const struct ab_cedar_uid *e, unsigned rights, ab_error_t *err)
+             const struct ab_ir_rule *r, uint32_t rule,
+             enum ab_cedar_scope_op op, const struct ab_cedar_uid *e,
+             unsigned rights, ab_error_t *err)
 {
   bool dir = strcmp (e->type, "Dir") == 0;
-  uint32_t node = 0, rule = r->index + 1;
+  uint32_t node = 0;
 
   if ((!dir && strcmp (e->type, "File") != 0) || e->id[0] != '/')
     return 0;
@@ -142,22 +143,23 @@ plan_entity (struct ab_ktrie *t, struct ab_fg_plan *p,
   return 0;
 }
 
+/* R into the trie; events name it RULE (its index + 1, after the base
+ * policy's rules when R is a narrowing policy's). */
 static int
 plan_rule (struct ab_ktrie *t, struct ab_fg_plan *p, const struct ab_ir_rule *r,
-           unsigned rights, ab_error_t *err)
+           uint32_t rule, unsigned rights, ab_error_t *err)
 {
   const struct ab_cedar_scope *s = r->resource;
 
   if (s == NULL || s->op == AB_SCOPE_ANY || s->op == AB_SCOPE_IS)
     {
-      plan_mark (&p->nodes[0], AB_FG_SLOT_DIR, r->permit, rights, r->index + 1);
-      plan_mark (&p->nodes[0], AB_FG_SLOT_UNDER, r->permit, rights,
-                 r->index + 1);
+      plan_mark (&p->nodes[0], AB_FG_SLOT_DIR, r->permit, rights, rule);
+      plan_mark (&p->nodes[0], AB_FG_SLOT_UNDER, r->permit, rights, rule);
       p->rights |= rights;
       return 0;
     }
   for (size_t i = 0; i < s->n_entities; i++)
-    if (plan_entity (t, p, r, s->op, &s->entities[i], rights, err) < 0)
+    if (plan_entity (t, p, r, rule, s->op, &s->entities[i], rights, err) < 0)
       return -1;
   return 0;
 }
@@ -225,17 +227,13 @@ plan_finish (const struct ab_ktrie *t, struct ab_fg_plan *p, uint32_t gen)
     }
 }
 
-int
-ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir_principal *pr,
-                  uint32_t gen, struct ab_fg_plan *p, ab_error_t *err)
+/* IR's rules for PR into P, on trie T. */
+static int
+plan_policy (struct ab_ktrie *t, struct ab_fg_plan *p, const struct ab_ir *ir,
+             const struct ab_ir_principal *pr, uint32_t rule_base,
+             ab_error_t *err)
 {
-  struct ab_ktrie t;
-  int r = 0;
-
-  memset (p, 0, sizeof *p);
-  if (ab_ktrie_init (&t, false) < 0 || plan_grow (p, 1, err) < 0)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  for (size_t i = 0; r == 0 && i < ab_ir_n_rules (ir); i++)
+  for (size_t i = 0; i < ab_ir_n_rules (ir); i++)
     {
       const struct ab_ir_rule *rule = ab_ir_rule_at (ir, i);
       unsigned rights = ab_ir_file_rights (rule->actions);
@@ -247,12 +245,96 @@ ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir_principal *pr,
        * always: stricter, never looser. */
       if (rule->permit && rule->kind != AB_IR_KIND_TABLE)
         continue;
-      r = plan_rule (&t, p, rule, rights, err);
+      if (plan_rule (t, p, rule, rule_base + rule->index + 1, rights, err) < 0)
+        return -1;
     }
+  return plan_grow (p, t->n_nodes, err);
+}
+
+static void
+pick_rule (uint32_t *dst, uint8_t mask, uint32_t p_rule, uint8_t p_mask,
+           uint32_t q_rule)
+{
+  *dst = mask == 0 ? 0 : (p_mask & mask) ? p_rule : q_rule;
+}
+
+/* P := P narrowed by Q, both planned on trie T (node i is one path in
+ * both), so that the walk allows a right exactly where both would
+ * (docs/narrowing.md has the argument).  Forbids add up.  A permit's
+ * reach is its slot on the node and UNDER on a strict ancestor: at each
+ * node, FILE and DIR keep the rights both reach there, and UNDER keeps
+ * the rights one side permits beneath it that the other side reaches
+ * too.  A right a policy does not rule on is free (allowed) under it. */
+static int
+plan_intersect (const struct ab_ktrie *t, struct ab_fg_plan *p,
+                const struct ab_fg_plan *q, ab_error_t *err)
+{
+  cleanup_free uint8_t *cov = calloc (2 * (size_t)t->n_nodes, 1);
+  uint8_t all = AB_FG_READ | AB_FG_WRITE | AB_FG_EXEC;
+
+  if (cov == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  /* Children have higher ids than their parents in a ktrie. */
+  for (uint32_t i = 0; i < t->n_nodes; i++)
+    {
+      struct ab_fg_node *a = &p->nodes[i];
+      const struct ab_fg_node *b = &q->nodes[i];
+      uint32_t up = t->nodes[i].parent;
+      /* The rights each side's UNDER permits reach here from above. */
+      uint8_t sa = i ? cov[2 * up] : (uint8_t)(~p->rights & all);
+      uint8_t sb = i ? cov[2 * up + 1] : (uint8_t)(~q->rights & all);
+      uint8_t under;
+
+      cov[2 * i] = sa | a->permit[AB_FG_SLOT_UNDER];
+      cov[2 * i + 1] = sb | b->permit[AB_FG_SLOT_UNDER];
+      under = (a->permit[AB_FG_SLOT_UNDER] & cov[2 * i + 1])
+              | (b->permit[AB_FG_SLOT_UNDER] & cov[2 * i]);
+      for (int s = 0; s < AB_FG_N_SLOTS; s++)
+        {
+          /* A slot neither side sets adds nothing: UNDER above covers
+           * what both reach from above. */
+          uint8_t m = s == AB_FG_SLOT_UNDER
+                          ? under
+                          : (a->permit[s] | sa) & (b->permit[s] | sb)
+                                & (a->permit[s] | b->permit[s]);
+
+          pick_rule (&a->permit_rule[s], m, a->permit_rule[s], a->permit[s],
+                     b->permit_rule[s]);
+          a->permit[s] = m;
+          if (!(a->forbid[s]) && b->forbid[s])
+            a->forbid_rule[s] = b->forbid_rule[s];
+          a->forbid[s] |= b->forbid[s];
+        }
+    }
+  p->rights |= q->rights;
+  return 0;
+}
+
+int
+ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir *narrow,
+                  const struct ab_ir_principal *pr, uint32_t gen,
+                  struct ab_fg_plan *p, ab_error_t *err)
+{
+  struct ab_fg_plan q = { 0 };
+  struct ab_ktrie t;
+  int r;
+
+  memset (p, 0, sizeof *p);
+  if (ab_ktrie_init (&t, false) < 0 || plan_grow (p, 1, err) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  r = plan_policy (&t, p, ir, pr, 0, err);
+  if (r == 0 && narrow)
+    r = plan_grow (&q, 1, err) < 0
+                || plan_policy (&t, &q, narrow, pr, ab_ir_n_rules (ir), err) < 0
+                || plan_grow (p, t.n_nodes, err) < 0
+                || plan_intersect (&t, p, &q, err) < 0
+            ? -1
+            : 0;
   if (r == 0 && p->rights != 0)
     r = plan_own_files (&t, p, err);
   if (r == 0)
     plan_finish (&t, p, gen);
+  ab_fg_plan_free (&q);
   ab_ktrie_destroy (&t);
   if (r < 0)
     {
@@ -647,8 +729,8 @@ drop_both (int sfd, int lfd, uint32_t gen, ab_error_t *err)
 
 int
 ab_fg_update (const char *id, const struct ab_ir *ir,
-              const struct ab_ir_principal *p, uint64_t generation,
-              ab_error_t *err)
+              const struct ab_ir *narrow, const struct ab_ir_principal *p,
+              uint64_t generation, ab_error_t *err)
 {
   cleanup_close int sfd = fg_open_pin (id, "nodes", err);
   cleanup_close int lfd = -1, cfd = -1;
@@ -662,7 +744,7 @@ ab_fg_update (const char *id, const struct ab_ir *ir,
       || (c = config_map (cfd, err)) == NULL)
     return -1;
   next = atomic_load ((_Atomic uint32_t *)&c->gen) ^ 1u;
-  r = ab_fg_plan_build (ir, p, next, &plan, err);
+  r = ab_fg_plan_build (ir, narrow, p, next, &plan, err);
   if (r < 0)
     return ab_error_wrap (err, "file guard of %s", id);
   /* The other generation has not been in force since the last flip:

@@ -29,12 +29,15 @@ struct ab_fg_plan
 
 void ab_fg_plan_free (struct ab_fg_plan *p);
 
-/* Compile P's file and exec rules of IR into PLAN for generation GEN
- * (0 or 1).  Returns 1 when the policy has no such rule
- * (no file layer needed), 0, or -1.  Conditional permits are left out
- * and conditional forbids kept (stricter, as in the Landlock layer). */
-int ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir_principal *p,
-                      uint32_t gen, struct ab_fg_plan *plan, ab_error_t *err);
+/* Compile P's file and exec rules of IR, narrowed by those of NARROW
+ * (NULL: none; docs/narrowing.md), into PLAN for generation GEN (0 or
+ * 1).  Returns 1 when neither policy has such a rule (no file layer
+ * needed), 0, or -1.  Conditional permits are left out and conditional
+ * forbids kept (stricter, as in the Landlock layer).  Events name a rule
+ * by its index + 1 in IR, or n_rules (IR) + index + 1 in NARROW. */
+int ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir *narrow,
+                      const struct ab_ir_principal *p, uint32_t gen,
+                      struct ab_fg_plan *plan, ab_error_t *err);
 
 /* Where this kernel can attach the file guard: BPF LSM active, lockdown
  * allowing it, BPF_LSM_CGROUP (6.0+).  WHY gets a reason when not. */
@@ -66,8 +69,8 @@ bool ab_fg_attached (const char *id);
  * flip `gen` with one store, delete the old generation.  A plan that
  * fails to write changes nothing. */
 int ab_fg_update (const char *id, const struct ab_ir *ir,
-                  const struct ab_ir_principal *p, uint64_t generation,
-                  ab_error_t *err);
+                  const struct ab_ir *narrow, const struct ab_ir_principal *p,
+                  uint64_t generation, ab_error_t *err);
 
 /* Switch the mode of ID live. */
 int ab_fg_set_mode (const char *id, enum ab_fg_mode mode, ab_error_t *err);

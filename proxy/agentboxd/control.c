@@ -30,6 +30,7 @@
 #include "hooks/lib/file-guard.h"
 #include "proxy/agentboxd/fileguard.h"
 #include "proxy/agentboxd/guardian.h"
+#include "shim/lib/filelayer.h"
 #include "shim/lib/net.h"
 #include "shim/lib/state.h"
 #include "spec/json.h"
@@ -109,14 +110,30 @@ read_state (const char *dir, struct container *c)
   p = ab_json_get_string (ab_json_get (st, "annotations"),
                           "io.agentbox.vsock-cid");
   c->vsock_cid = p ? (unsigned)strtoul (p, NULL, 10) : 0;
+  p = ab_json_get_string (ab_json_get (st, "annotations"), AB_ANN_POLICY);
+  if (p)
+    snprintf (c->policy, sizeof c->policy, "%s", p);
+  c->mode = -1;
+  p = ab_json_get_string (ab_json_get (st, "annotations"), AB_ANN_MODE);
+  if (p)
+    {
+      cleanup_error ab_error_t e = NULL;
+      enum ab_ir_mode m;
+
+      /* create checked it; one the config no longer allows enforces. */
+      c->mode = ab_config_annotation_mode (g_cfg, p, &m, &e) == 0
+                    ? (int)m
+                    : AB_IR_MODE_ENFORCE;
+    }
   b = ab_json_get_string (st, "bundle");
   c->bundle = b ? strdup (b) : NULL;
 }
 
 static int
-do_register (const char *id, pid_t pid, ab_error_t *err)
+do_register (const char *id, pid_t pid, bool readopt, ab_error_t *err)
 {
   cleanup_free char *dir = NULL;
+  cleanup_ir struct ab_ir *nir = NULL;
   struct container *c;
 
   if (ab_state_dir (g_cfg, id, &dir, err) < 0)
@@ -133,8 +150,22 @@ do_register (const char *id, pid_t pid, ab_error_t *err)
   read_state (dir, c);
   c->pid = pid;
   unregister (id);
-  /* Closed: a container whose hostexec socket cannot be made is not
-   * registered, and its create fails. */
+  /* Closed: a new container whose narrowing policy does not load, or
+   * whose hostexec socket cannot be made, is not registered, and its
+   * create fails.  One readopted after a restart keeps running, and its
+   * requests are denied until its policy loads again (policy.c). */
+  if (c->policy[0] && !(nir = policy_narrow (c->policy, err)) && readopt)
+    {
+      ab_log_warning ("container %s: %s: its requests are denied", id,
+                      (*err)->msg);
+      ab_error_free (err);
+    }
+  else if (c->policy[0] && nir == NULL)
+    {
+      free (c->bundle);
+      free (c);
+      return -1;
+    }
   if (hx_container_up (c, err) < 0)
     {
       free (c->bundle);
@@ -162,7 +193,7 @@ control_readopt (void)
       cleanup_error ab_error_t err = NULL;
       if (de->d_name[0] == '.' || !ab_container_id_valid (de->d_name))
         continue;
-      if (do_register (de->d_name, 0, &err) == 0)
+      if (do_register (de->d_name, 0, true, &err) == 0)
         ab_log_info ("container %s: re-adopted", de->d_name);
     }
   closedir (d);
@@ -226,7 +257,7 @@ handle (const char *line, size_t len, struct ab_buf *out)
     ab_error_set (&err, EINVAL, "%s: bad or missing `id`", op);
   else if (strcmp (op, "register") == 0)
     {
-      if (do_register (id, pid, &err) == 0)
+      if (do_register (id, pid, false, &err) == 0)
         {
           ab_log_info ("container %s: registered", id);
           follow_if_guarded (id);

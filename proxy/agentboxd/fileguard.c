@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "proxy/agentboxd/fileguard.h"
 #include "proxy/agentboxd/guardian.h"
+#include "shim/lib/filelayer.h"
 #include "shim/lib/state.h"
 #include "spec/json.h"
 
@@ -29,6 +30,7 @@ struct follow
 {
   char id[128];
   char project[128];
+  char policy[72];  /* annotation io.agentbox.policy: narrows */
   char *events_pin; /* checked for existence: gone means deleted */
   int fd;           /* the `events` map */
   uint64_t seen;
@@ -39,24 +41,35 @@ static struct follow *follows;
 static struct ring_buffer *rb;
 static struct ev rb_ev = { .fd = -1 };
 
-/* The container's project, from its state.json annotations, when the
- * network layer did not register it (so control.c has no record). */
+/* The container's project and narrowing policy, from its state.json
+ * annotations (the network layer may not have registered it, so
+ * control.c may have no record). */
 static void
 read_project (struct follow *f)
 {
-  cleanup_free char *dir = NULL, *path = NULL;
-  cleanup_json struct ab_json *st = NULL;
+  cleanup_free char *dir = NULL;
   cleanup_error ab_error_t err = NULL;
-  const char *p;
 
-  if (ab_state_dir (g_cfg, f->id, &dir, &err) < 0
-      || asprintf (&path, "%s/state.json", dir) < 0
-      || ab_json_parse_file (path, &st, &err) < 0)
+  if (ab_state_dir (g_cfg, f->id, &dir, &err) < 0)
     return;
-  p = ab_json_get_string (ab_json_get (st, "annotations"),
-                          "io.agentbox.project");
-  if (p)
-    snprintf (f->project, sizeof f->project, "%s", p);
+  ab_state_annotation (dir, "io.agentbox.project", f->project,
+                       sizeof f->project);
+  ab_state_annotation (dir, AB_ANN_POLICY, f->policy, sizeof f->policy);
+}
+
+/* F's narrowing policy, or NULL (none, or it does not load: logged). */
+static struct ab_ir *
+narrow_of (const struct follow *f)
+{
+  cleanup_error ab_error_t err = NULL;
+  struct ab_ir *nir;
+
+  if (f->policy[0] == '\0')
+    return NULL;
+  nir = policy_narrow (f->policy, &err);
+  if (nir == NULL)
+    ab_log_warning ("container %s: %s", f->id, err->msg);
+  return nir;
 }
 
 /* CLOCK_MONOTONIC nanoseconds (the programs' clock) to wall time. */
@@ -82,14 +95,19 @@ static void
 write_line (struct follow *f, const struct ab_fg_event *ev)
 {
   cleanup_ir struct ab_ir *ir = policy_get ();
+  cleanup_ir struct ab_ir *nir = narrow_of (f);
   const struct ab_ir_rule *r = NULL;
+  size_t n = ir ? ab_ir_n_rules (ir) : 0;
   const struct container *c = container_by_id (f->id);
   const char *project = c && c->project[0] ? c->project : f->project;
   struct ab_buf b = AB_BUF_INIT;
   struct timespec when = wall_time (ev->ts_ns);
 
-  if (ir && ev->rule && ev->rule - 1 < ab_ir_n_rules (ir))
+  /* The narrowing policy's rules are numbered after the policy's. */
+  if (ir && ev->rule && ev->rule - 1 < n)
     r = ab_ir_rule_at (ir, ev->rule - 1);
+  else if (nir && ev->rule > n && ev->rule - 1 - n < ab_ir_n_rules (nir))
+    r = ab_ir_rule_at (nir, ev->rule - 1 - n);
   if (fg_audit_line (&b, &when, f->id, project[0] ? project : NULL, ev, r) == 0)
     audit_write (b.data, b.len);
   ab_buf_free (&b);
@@ -354,12 +372,19 @@ fg_update_all (struct ab_ir *ir)
   for (struct follow *f = follows; f; f = f->next)
     {
       cleanup_error ab_error_t err = NULL;
+      cleanup_ir struct ab_ir *nir = NULL;
       struct ab_ir_principal p
           = { .container = f->id,
               .project = f->project[0] ? f->project : NULL };
 
-      /* A container whose new rules do not write keeps its old ones. */
-      if (ab_fg_update (f->id, ir, &p, ab_ir_generation (ir), &err) < 0)
+      /* A container whose new rules do not write keeps its old ones; so
+       * does one whose narrowing policy is not loaded (policy_load
+       * loads them all or changes nothing, so that is rare). */
+      if (f->policy[0] && (nir = policy_narrow (f->policy, &err)) == NULL)
+        ab_log_warning ("container %s: %s: old file rules kept", f->id,
+                        err->msg);
+      else if (ab_fg_update (f->id, ir, nir, &p, ab_ir_generation (ir), &err)
+               < 0)
         ab_log_warning ("container %s: %s", f->id, err->msg);
       else
         ab_log_info ("container %s: file guard policy %llu in force", f->id,

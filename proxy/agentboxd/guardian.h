@@ -61,6 +61,9 @@ struct container
   pid_t pid;
   char *bundle;           /* from state.json */
   unsigned vsock_cid;     /* annotation io.agentbox.vsock-cid; 0 none */
+  char policy[72];        /* annotation io.agentbox.policy: narrows */
+  int mode;               /* annotation io.agentbox.mode (enum ab_ir_mode),
+                             or -1: the policy's */
   struct hx_listener *hx; /* its hostexec socket, NULL when off */
   struct container *next;
 };
@@ -78,6 +81,10 @@ void control_readopt (void);
 
 int policy_load (const struct ab_config *cfg, ab_error_t *err);
 struct ab_ir *policy_get (void); /* a reference: ab_ir_unref it */
+/* The narrowing policy NAME (annotation io.agentbox.policy), compiled on
+ * first use: a reference, or NULL with ERR when it does not load (the
+ * caller denies).  policy_load recompiles them all or changes nothing. */
+struct ab_ir *policy_narrow (const char *name, ab_error_t *err);
 
 struct verdict
 {

@@ -471,6 +471,40 @@ run (struct hx_session *s)
 
 /* ---- deciding ---- */
 
+/* *V narrowed by the policy the container names (docs/narrowing.md); the
+ * narrowing policy's rule is named when it is the stricter.  A policy
+ * named and not loaded denies. */
+static void
+narrow (const struct hx_session *s, const struct ab_ir_principal *p,
+        enum ab_hostexec_verdict *v, const struct ab_ir_rule **rule,
+        const struct ab_hostexec_rule **hrule)
+{
+  const struct container *c = container_by_id (s->ct_id);
+  cleanup_error ab_error_t err = NULL;
+  cleanup_ir struct ab_ir *nir = NULL;
+  enum ab_hostexec_verdict nv = AB_HOSTEXEC_VERDICT_DENY, both;
+  const struct ab_ir_rule *nrule = NULL;
+  const struct ab_hostexec_rule *nhrule = NULL;
+
+  if (c == NULL || c->policy[0] == '\0')
+    return;
+  nir = policy_narrow (c->policy, &err);
+  if (nir == NULL
+      || ab_ir_check_hostexec (nir, p, s->canonical, &nv, &nrule, &nhrule, &err)
+             < 0)
+    {
+      ab_log_warning ("container %s: %s", c->id, err->msg);
+      nv = AB_HOSTEXEC_VERDICT_DENY;
+    }
+  both = ab_hostexec_verdict_narrow (*v, nv);
+  if (both != *v)
+    {
+      *rule = nrule;
+      *hrule = nhrule;
+    }
+  *v = both;
+}
+
 static void
 decide (struct hx_session *s)
 {
@@ -495,6 +529,8 @@ decide (struct hx_session *s)
   /* Closed: a matcher error denies. */
   if (ab_ir_check_hostexec (ir, &p, s->canonical, &v, &rule, &hrule, &err) < 0)
     v = AB_HOSTEXEC_VERDICT_DENY;
+  if (v != AB_HOSTEXEC_VERDICT_DENY)
+    narrow (s, &p, &v, &rule, &hrule);
   if (hrule)
     snprintf (s->rule, sizeof s->rule, "%s:%u", hrule->file ? hrule->file : "?",
               hrule->line);

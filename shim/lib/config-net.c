@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/cleanup.h"
+#include "policy/ir.h"
 #include "shim/lib/config.h"
 
 #define DEFAULT_POLICY AB_SYSCONFDIR "/agentbox/policy.cedar"
@@ -58,10 +59,12 @@ ab_config_net_defaults (struct ab_netconf *n)
   n->n_ports = 2;
   n->proxy_port = 3128;
   n->audit_log = strdup ("/var/log/agentbox/audit.jsonl");
+  n->policy_dir = strdup (AB_SYSCONFDIR "/agentbox/policies");
+  n->annotation_modes = 1u << AB_IR_MODE_ENFORCE;
   n->policy = calloc (2, sizeof (char *));
   if (n->policy)
     n->policy[0] = strdup (policy[0]);
-  return n->audit_log && n->policy && n->policy[0] ? 0 : -1;
+  return n->audit_log && n->policy_dir && n->policy && n->policy[0] ? 0 : -1;
 }
 
 void
@@ -72,6 +75,7 @@ ab_config_net_free (struct ab_netconf *n)
   free (n->audit_log);
   free (n->guardian);
   free (n->hook);
+  free (n->policy_dir);
   ab_strvfree (n->policy);
 }
 
@@ -154,6 +158,33 @@ bad:
                         "`%s`: expected IP, IPv4:PORT or [IPv6]:PORT", s);
 }
 
+/* `annotation_modes`: the modes io.agentbox.mode may ask for. */
+static int
+get_modes (const char *file, yaml_document_t *doc, yaml_node_t *v,
+           unsigned *modes, ab_error_t *err)
+{
+  char **list = NULL;
+  unsigned m = 0;
+  int r = 0;
+
+  if (ab_yaml_get_strv (file, doc, v, &list, err) < 0)
+    return -1;
+  for (char **s = list; *s && r == 0; s++)
+    {
+      enum ab_ir_mode mode;
+
+      if (ab_ir_mode_parse (*s, &mode) < 0)
+        r = ab_yaml_error (err, file, v,
+                           "`%s`: not a mode (enforce, shadow, record)", *s);
+      else
+        m |= 1u << mode;
+    }
+  ab_strvfree (list);
+  if (r == 0)
+    *modes = m;
+  return r;
+}
+
 int
 ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
                    yaml_node_t *k, yaml_node_t *v, void *data, ab_error_t *err)
@@ -187,6 +218,10 @@ ab_config_net_key (const char *file, yaml_document_t *doc, const char *key,
     return ab_config_get_string (file, v, &n->guardian, true, err);
   if (strcmp (key, "hook") == 0)
     return ab_config_get_string (file, v, &n->hook, true, err);
+  if (strcmp (key, "annotation_modes") == 0)
+    return get_modes (file, doc, v, &n->annotation_modes, err);
+  if (strcmp (key, "policy_dir") == 0)
+    return ab_config_get_string (file, v, &n->policy_dir, true, err);
   if (strcmp (key, "policy") == 0)
     {
       char **list = NULL;

@@ -50,20 +50,27 @@ struct ab_config
     bool ipv6;            /* `network.ipv6`, default true */
     unsigned ports[16];   /* `network.ports`, default [80, 443] */
     unsigned n_ports;
-    unsigned proxy_port;  /* `network.proxy_port`, default 3128 */
-    char *upstream_netns; /* `network.upstream_netns`: a netns file;
-                             NULL = the netns agentboxd started in */
-    char *resolver;       /* `network.resolver`: "IP" or "IP:PORT";
-                             NULL = /etc/resolv.conf's first */
-    char *audit_log;      /* `network.audit_log`, default
-                             /var/log/agentbox/audit.jsonl */
-    char **policy;        /* `network.policy`: Cedar/YAML files;
-                             default /etc/agentbox/policy.cedar */
-    bool policy_set;      /* named in the file: then they must exist */
-    char *guardian;       /* `network.guardian`: agentboxd's path;
-                             NULL = beside agentbox-runc */
-    char *hook;           /* `network.hook`: agentbox-hook's path;
-                             NULL = beside agentbox-runc */
+    unsigned proxy_port;       /* `network.proxy_port`, default 3128 */
+    char *upstream_netns;      /* `network.upstream_netns`: a netns file;
+                                  NULL = the netns agentboxd started in */
+    char *resolver;            /* `network.resolver`: "IP" or "IP:PORT";
+                                  NULL = /etc/resolv.conf's first */
+    char *audit_log;           /* `network.audit_log`, default
+                                  /var/log/agentbox/audit.jsonl */
+    char **policy;             /* `network.policy`: Cedar/YAML files;
+                                  default /etc/agentbox/policy.cedar */
+    bool policy_set;           /* named in the file: then they must exist */
+    char *policy_dir;          /* `network.policy_dir`: the policies a container
+                                  may name to narrow its own (annotation
+                                  io.agentbox.policy); default
+                                  /etc/agentbox/policies */
+    unsigned annotation_modes; /* `network.annotation_modes`: the modes
+                                  io.agentbox.mode may pick, 1u << enum
+                                  ab_ir_mode; default enforce only */
+    char *guardian;            /* `network.guardian`: agentboxd's path;
+                                  NULL = beside agentbox-runc */
+    char *hook;                /* `network.hook`: agentbox-hook's path;
+                                  NULL = beside agentbox-runc */
   } net;
 
   /* hostexec (docs/hostexec.md): */

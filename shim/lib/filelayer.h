@@ -32,12 +32,31 @@
 int ab_config_load_policy (const struct ab_config *cfg, struct ab_ir **out,
                            ab_error_t *err);
 
+/* The annotation that names a narrowing policy (docs/narrowing.md). */
+#define AB_ANN_POLICY "io.agentbox.policy"
+
+/* The annotation that picks a container's mode. */
+#define AB_ANN_MODE "io.agentbox.mode"
+
+/* The mode VALUE (annotation io.agentbox.mode) names, if
+ * network.annotation_modes allows it; else an error naming both. */
+int ab_config_annotation_mode (const struct ab_config *cfg, const char *value,
+                               enum ab_ir_mode *mode, ab_error_t *err);
+
+/* Compile the narrowing policy NAME: NAME.cedar and/or NAME.yaml in
+ * network.policy_dir.  NAME must be a plain name (letters, digits, '.',
+ * '_', '-'; not starting with '.'), and at least one file must exist.
+ * Errors name the annotation and the file:line at fault. */
+int ab_config_load_narrow (const struct ab_config *cfg, const char *name,
+                           struct ab_ir **out, ab_error_t *err);
+
 /* Write IR's rules for container ID (PROJECT may be NULL) into
- * STATE_DIR.  1: the container runs under agentbox-init; 0: its policy
- * has no file rules; -1: error (the create fails). */
-int ab_filelayer_prepare (const struct ab_ir *ir, const char *id,
-                          const char *project, const char *state_dir,
-                          ab_error_t *err);
+ * STATE_DIR, and NARROW's (may be NULL) as a second layer.  1: the
+ * container runs under agentbox-init; 0: neither policy has file rules;
+ * -1: error (the create fails). */
+int ab_filelayer_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
+                          const char *id, const char *project,
+                          const char *state_dir, ab_error_t *err);
 
 /* Bind agentbox-init and STATE_DIR/run, and put agentbox-init in front of
  * process.args (idempotent). */

@@ -231,6 +231,20 @@ agentbox_annotations (const struct ab_spec *s)
   return out;
 }
 
+void
+ab_state_annotation (const char *dir, const char *key, char *buf, size_t n)
+{
+  cleanup_free char *path = NULL;
+  cleanup_json struct ab_json *st = NULL;
+  cleanup_error ab_error_t err = NULL;
+  const char *v = NULL;
+
+  if (asprintf (&path, "%s/state.json", dir) >= 0
+      && ab_json_parse_file (path, &st, &err) == 0)
+    v = ab_json_get_string (ab_json_get (st, "annotations"), key);
+  snprintf (buf, n, "%s", v ? v : "");
+}
+
 static struct ab_json *
 changes_array (const char *const *changes)
 {

@@ -80,6 +80,12 @@ ab_state_freep (struct ab_state **st)
 
 /* Remove STATE_DIR/containers/ID and everything in it.  0 when it did not
  * exist. */
+/* The io.agentbox.* annotation KEY recorded in DIR/state.json, copied
+ * into BUF (N bytes; truncated); "" when the container has none or the
+ * file cannot be read. */
+void ab_state_annotation (const char *dir, const char *key, char *buf,
+                          size_t n);
+
 int ab_state_remove (const struct ab_config *cfg, const char *id,
                      ab_error_t *err);
 

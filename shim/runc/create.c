@@ -177,11 +177,14 @@ network (struct abr_ctx *c, const char *id, const char *dir,
  * it, else Landlock through agentbox-init, when the policy has file
  * rules. */
 static int
-file_layer (struct abr_ctx *c, const struct ab_ir *ir, const char *id,
-            const char *dir, const char *rootfs, struct ab_spec *spec,
+file_layer (struct abr_ctx *c, const struct ab_ir *ir,
+            const struct ab_ir *narrow, const char *id, const char *dir,
+            const char *rootfs, struct ab_spec *spec,
             struct ab_harden_report *rep, ab_error_t *err)
 {
   const char *project = ab_spec_annotation (spec, "io.agentbox.project");
+  const char *narrow_name = ab_spec_annotation (spec, AB_ANN_POLICY);
+  const char *mode = ab_spec_annotation (spec, AB_ANN_MODE);
   cleanup_free char *hook = NULL;
   char why[128];
   int r;
@@ -195,7 +198,8 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir, const char *id,
     }
   if (ab_fg_supported (why, sizeof why))
     {
-      r = ab_fileguard_prepare (ir, id, project, dir, rootfs, err);
+      r = ab_fileguard_prepare (ir, narrow, narrow_name, id, project, dir,
+                                rootfs, err);
       if (r == 1
           && (hook_path (c, &hook, err) < 0
               || ab_net_add_hooks (spec, c->cfg, hook, rep, err) < 0))
@@ -205,7 +209,11 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir, const char *id,
       return r < 0 ? ab_error_wrap (err, "file guard") : 0;
     }
   ab_log_debug ("container %s: no file guard (%s): Landlock", id, why);
-  r = ab_filelayer_prepare (ir, id, project, dir, err);
+  r = ab_filelayer_prepare (ir, narrow, id, project, dir, err);
+  if (r == 1 && mode && strcmp (mode, "enforce") != 0)
+    ab_log_warning ("container %s: " AB_ANN_MODE " %s: Landlock only "
+                    "enforces; the file rules are enforced",
+                    id, mode);
   if (r == 1)
     r = ab_filelayer_rewrite (spec, c->cfg, dir, rep, err);
   return r;
@@ -213,7 +221,7 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir, const char *id,
 
 /* Record the state, then write the bundle; undo the state on failure. */
 static int
-commit (struct abr_ctx *c, const struct ab_ir *ir,
+commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
         const struct ab_cli_create *cc, const char *bundle_abs,
         struct ab_spec *spec, const struct ab_json *before,
         struct ab_harden_report *rep, ab_error_t *err)
@@ -239,7 +247,8 @@ commit (struct abr_ctx *c, const struct ab_ir *ir,
     return -1;
   info.changes = NULL;
   if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0
-      || file_layer (c, ir, cc->id, ab_state_path (st), rootfs, spec, rep, err)
+      || file_layer (c, ir, narrow, cc->id, ab_state_path (st), rootfs, spec,
+                     rep, err)
              < 0)
     goto fail;
   info.changes = (const char *const *)rep->changes;
@@ -267,7 +276,9 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   cleanup_spec struct ab_spec *spec = NULL;
   cleanup_json struct ab_json *before = NULL;
   struct ab_harden_report rep = { 0 };
-  cleanup_ir struct ab_ir *ir = NULL;
+  cleanup_ir struct ab_ir *ir = NULL, *narrow = NULL;
+  const char *narrow_name, *mode;
+  enum ab_ir_mode m;
   int r;
 
   if (abr_load_config (c, err) < 0
@@ -280,13 +291,23 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   if (r == 0 && (c->cfg->net.enabled || c->cfg->file_layer)
       && ab_config_load_policy (c->cfg, &ir, err) < 0)
     r = -1;
+  /* A policy the container names narrows the one in force, in every
+   * layer (docs/narrowing.md); a name that does not load refuses. */
+  narrow_name = r == 0 ? ab_spec_annotation (spec, AB_ANN_POLICY) : NULL;
+  if (narrow_name
+      && ab_config_load_narrow (c->cfg, narrow_name, &narrow, err) < 0)
+    r = -1;
+  /* A mode the config does not let annotations pick refuses too. */
+  mode = r == 0 ? ab_spec_annotation (spec, AB_ANN_MODE) : NULL;
+  if (mode && ab_config_annotation_mode (c->cfg, mode, &m, err) < 0)
+    r = -1;
   /* Closed: without a guardian the container would have no network to
    * speak of; refuse now, before anything is changed. */
   if (r == 0 && c->cfg->net.enabled
       && ab_guardian_ensure (c->cfg, c->cfg->path, err) < 0)
     r = -1;
   if (r == 0)
-    r = commit (c, ir, cc, bundle_abs, spec, before, &rep, err);
+    r = commit (c, ir, narrow, cc, bundle_abs, spec, before, &rep, err);
   ab_harden_report_free (&rep);
   return r;
 }

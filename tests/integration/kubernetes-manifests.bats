@@ -122,6 +122,37 @@ print("ok")
 	[ "$status" -eq 0 ]
 }
 
+@test "kubernetes: the init script, run for real, installs the checked policies; a broken one stops it" {
+	# The ConfigMap's files as the volume shows them, and the script with
+	# its container paths moved under $T (the binaries are the build's).
+	mkdir -p "$T/config" "$T/host/etc/agentbox" "$T/host/usr/local/bin"
+	k8s_py '
+cm = one("policy-configmap.yaml", "ConfigMap")["data"]
+for k, v in cm.items():
+    open(os.path.join(args[0], k), "w").write(v)
+pod = one("daemonset.yaml", "DaemonSet")["spec"]["template"]["spec"]
+sys.stdout.write(pod["initContainers"][0]["command"][-1])
+' "$T/config" >"$T/init.sh"
+	sed -i -e "s|/host/|$T/host/|g" -e "s|/config/|$T/config/|g" \
+		-e "s|\"/usr/local/bin/\$b\"|\"$B/\$b\"|" "$T/init.sh"
+	grep -q "$B/" "$T/init.sh"
+	run env PATH="$B:$PATH" sh -ec "$(cat "$T/init.sh")"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/config/policy.cedar" "$T/host/etc/agentbox/policy.cedar"
+	cmp "$T/config/narrow-api-only.cedar" "$T/host/etc/agentbox/policies/api-only.cedar"
+	# The example pod names a policy the script installs.
+	run k8s_py 'print(one("example-pod.yaml", "Pod")["metadata"]["annotations"]["io.agentbox.policy"])'
+	[ -e "$T/host/etc/agentbox/policies/$output.cedar" ]
+	# A narrowing policy that does not compile stops the script before it
+	# is installed; the node keeps what it had.
+	printf 'permit (principal,\n' >"$T/config/narrow-broken.cedar"
+	run env PATH="$B:$PATH" sh -ec "$(cat "$T/init.sh")"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *narrow-broken.cedar:* ]]
+	[ ! -e "$T/host/etc/agentbox/policies/broken.cedar" ]
+}
+
 @test "kubernetes: the DaemonSet gives agentboxd the node paths, namespaces and privileges it uses" {
 	# The paths, from the sources that define them.
 	state=$(src_default 'define AB_DEFAULT_STATE_DIR' shim/lib/config.h)

@@ -80,6 +80,69 @@ teardown() {
 	[ ! -e "$STATE/containers/$ID" ]
 }
 
+@test "landlock: io.agentbox.policy stacks a narrowing ruleset; its neighbour keeps the policy" {
+	mkdir -p "$T/policies"
+	# Reads only under /bin and /etc/hostname, writes nowhere.  (Under
+	# Landlock a layer with file rules rules on every right, so it names
+	# exec too.)
+	cat >"$T/policies/readonly.cedar" <<-CEDAR
+	permit (principal, action in [Action::"FileOpenReadOnly", Action::"ProcessExec"],
+	        resource in Dir::"/bin/");
+	permit (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/hostname");
+	CEDAR
+	ab_config "policy: [$T/policy.cedar]" "policy_dir: $T/policies"
+	set_cmd '
+		cat /etc/hostname && echo read-hostname-ok
+		cat /work/data.txt 2>/dev/null || echo read-work-denied
+		echo new >/work/new.txt 2>/dev/null || echo write-work-denied
+		cat /root/secret 2>/dev/null || echo read-root-denied
+	'
+	new_id
+	edit_config "$BUNDLE" '.annotations["io.agentbox.policy"] = "readonly"'
+	run abr run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[[ "$output" == *agentbox*read-hostname-ok* ]]
+	[[ "$output" == *read-work-denied* ]]
+	[[ "$output" == *write-work-denied* ]]
+	[[ "$output" == *read-root-denied* ]]
+	[ ! -e "$T/work/new.txt" ]
+	# Without the annotation, the policy alone: /work is readable and writable.
+	BUNDLE=$T/neighbour
+	make_bundle "$BUNDLE" && add_bind "$T/work" /work
+	mkdir -p "$BUNDLE/rootfs/work"
+	set_cmd 'cat /work/data.txt && echo new >/work/new.txt && echo write-work-ok'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[[ "$output" == *host-data*write-work-ok* ]]
+	[ -e "$T/work/new.txt" ]
+}
+
+@test "landlock: a narrowing policy that cannot load refuses the container, and nothing is left" {
+	mkdir -p "$T/policies"
+	printf '%s\n' 'permit (principal, action == Action::"FileOpenReadOnly",' \
+		'        resource in Dir::"/bin/");' 'forbid oops;' >"$T/policies/broken.cedar"
+	ab_config "policy: [$T/policy.cedar]" "policy_dir: $T/policies"
+	cp "$BUNDLE/config.json" "$T/pristine.json"
+	for name in broken missing ../policies/broken .hidden; do
+		cp "$T/pristine.json" "$BUNDLE/config.json"
+		edit_config "$BUNDLE" ".annotations[\"io.agentbox.policy\"] = \"$name\""
+		cp "$BUNDLE/config.json" "$T/before.json"
+		new_id
+		run abr create -b "$BUNDLE" "$ID"
+		echo "$name: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"annotation io.agentbox.policy"* ]]
+		case $name in
+		broken) [[ "$output" == *"broken.cedar:3"* ]] ;;
+		missing) [[ "$output" == *"no policy 'missing' in $T/policies"* ]] ;;
+		*) [[ "$output" == *"is not a policy name"* ]] ;;
+		esac
+		cmp "$BUNDLE/config.json" "$T/before.json"
+		[ ! -e "$STATE/containers/$ID" ]
+	done
+}
+
 @test "landlock: without file rules in the policy, no agentbox-init" {
 	echo 'permit (principal, action == Action::"NetworkConnect", resource in Host::"example.com");' >"$T/policy.cedar"
 	new_id

@@ -122,6 +122,10 @@ status_field() { # status_field NAME: from this scenario's captured $output
 
 @test "create/start/state/kill/delete through agentbox-runc, state recorded and removed" {
 	edit_config "$BUNDLE" '.annotations = {"io.agentbox.project": "demo", "io.agentbox.mode": "shadow", "io.agentbox.policy": "strict"}'
+	# The mode and the named policy must be ones the config allows.
+	mkdir -p "$T/policies"
+	echo 'permit (principal, action == Action::"NetworkConnect", resource in Host::"example.com");' >"$T/policies/strict.cedar"
+	ab_config "policy_dir: $T/policies" "annotation_modes: [enforce, shadow]"
 	set_cmd 'sleep 60'
 	new_id
 	# runc init holds stdout open until start: do not capture it.

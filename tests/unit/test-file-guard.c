@@ -1,7 +1,8 @@
 /* The file guard's policy trie (hooks/lib/file-guard.c): the plan's
  * nodes, walked as bpf/file-guard.bpf.c walks them, decide as the IR
  * does (ab_ir_check_file, which equals Cedar), on hand-written and on
- * generated policies. */
+ * generated policies; and a plan narrowed by a second policy allows
+ * exactly what both policies allow (docs/narrowing.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,13 +60,18 @@ bpf_model (const struct ab_fg_plan *p, uint32_t gen, const char *path, bool dir,
               &permit, &forbid);
       c += len + (c[len] == '/');
     }
+  /* Rights the policy does not rule on are not checked. */
+  want &= p->rights;
   if (forbid & want)
     return false;
   return (permit & want) == want;
 }
 
+/* What IR says, as the guard applies it: a right the policy's plan (of
+ * RIGHTS) does not rule on is allowed. */
 static bool
-ir_says (const struct ab_ir *ir, const char *path, bool dir, unsigned want)
+ir_says (const struct ab_ir *ir, unsigned rights, const char *path, bool dir,
+         unsigned want)
 {
   struct ab_ir_principal pr = { .container = "c1", .project = "p" };
   enum ab_ir_action a = want == AB_FG_READ    ? AB_IR_FILE_OPEN_RO
@@ -75,6 +81,8 @@ ir_says (const struct ab_ir *ir, const char *path, bool dir, unsigned want)
   struct ab_ir_result res;
   char buf[512];
 
+  if ((want & rights) == 0)
+    return true;
   snprintf (buf, sizeof buf, "%s%s", path,
             dir && strcmp (path, "/") != 0 ? "/" : "");
   if (a == AB_IR_PROCESS_EXEC)
@@ -84,18 +92,23 @@ ir_says (const struct ab_ir *ir, const char *path, bool dir, unsigned want)
   return res.decision == AB_IR_ALLOW;
 }
 
-/* Compare the model with the IR on every path of PATHS, both kinds and
- * every right; the first difference is printed. */
+/* Compare the model of IR narrowed by NARROW (may be NULL) with what
+ * both IRs say, on every path of PATHS, both kinds and every right; the
+ * first difference is printed. */
 static int
-same_decisions (const char *src, const char *const *paths)
+same_decisions2 (const struct ab_ir *ir, const struct ab_ir *narrow,
+                 const char *const *paths)
 {
-  cleanup_ir struct ab_ir *ir = compile_text (src);
   struct ab_ir_principal pr = { .container = "c1", .project = "p" };
   cleanup_error ab_error_t err = NULL;
-  struct ab_fg_plan plan;
+  struct ab_fg_plan plan, pa, pb = { 0 };
   int bad = 0;
 
-  if (ir == NULL || ab_fg_plan_build (ir, &pr, 0, &plan, &err) < 0)
+  /* The rights each policy rules on, from its own plan (checked alone
+   * by the tests that pass no NARROW). */
+  if (ab_fg_plan_build (ir, NULL, &pr, 0, &pa, &err) < 0
+      || (narrow && ab_fg_plan_build (narrow, NULL, &pr, 0, &pb, &err) < 0)
+      || ab_fg_plan_build (ir, narrow, &pr, 0, &plan, &err) < 0)
     return -1;
   for (size_t i = 0; paths[i] && !bad; i++)
     /* "/" is a directory, never a file. */
@@ -103,18 +116,30 @@ same_decisions (const char *src, const char *const *paths)
       for (unsigned want = 1; want <= 4 && !bad; want <<= 1)
         {
           bool m = bpf_model (&plan, 0, paths[i], dir, want);
-          bool c = ir_says (ir, paths[i], dir, want);
+          bool c = ir_says (ir, pa.rights, paths[i], dir, want)
+                   && (!narrow
+                       || ir_says (narrow, pb.rights, paths[i], dir, want));
 
           if (m != c)
             {
-              printf ("# %s%s right %u: guard %s, IR %s\n", paths[i],
+              printf ("# %s%s right %u: guard %s, IR%s %s\n", paths[i],
                       dir ? " (dir)" : "", want, m ? "allows" : "denies",
-                      c ? "allows" : "denies");
+                      narrow ? "s" : "", c ? "allow" : "deny");
               bad = 1;
             }
         }
   ab_fg_plan_free (&plan);
+  ab_fg_plan_free (&pa);
+  ab_fg_plan_free (&pb);
   return bad;
+}
+
+static int
+same_decisions (const char *src, const char *const *paths)
+{
+  cleanup_ir struct ab_ir *ir = compile_text (src);
+
+  return ir ? same_decisions2 (ir, NULL, paths) : -1;
 }
 
 static const char *const sample_paths[] = { "/",
@@ -226,6 +251,66 @@ TEST (generated_policies_decide_as_the_ir)
   CHECK (bad == 0);
 }
 
+/* Narrowing: the plan of two policies allows what both allow, per
+ * right, including rights only one of them rules on. */
+TEST (narrowed_plans_allow_what_both_allow)
+{
+  unsigned seed = 99;
+  int bad = 0;
+
+  for (int round = 0; round < 300 && !bad; round++)
+    {
+      cleanup_free char *a = random_policy (&seed, 1 + round % 9);
+      cleanup_free char *b = random_policy (&seed, 1 + (round / 3) % 7);
+      cleanup_ir struct ab_ir *ia = compile_text (a);
+      cleanup_ir struct ab_ir *ib = compile_text (b);
+      char paths[24][64];
+      const char *list[25];
+
+      for (int i = 0; i < 24; i++)
+        {
+          random_path (paths[i], sizeof paths[i], &seed);
+          list[i] = paths[i];
+        }
+      list[24] = NULL;
+      bad = ia && ib ? same_decisions2 (ia, ib, list) : -1;
+      if (bad)
+        printf ("# policy:\n%s# narrowed by:\n%s", a, b);
+    }
+  CHECK (bad == 0);
+}
+
+TEST (narrowing_a_dir_to_a_file_inside_it)
+{
+  cleanup_ir struct ab_ir *a = compile_text (
+      "permit (principal, action in [Action::\"FileOpenReadOnly\", "
+      "Action::\"FileOpenReadWrite\"], resource in Dir::\"/work/\");\n"
+      "permit (principal, action == Action::\"FileOpenReadOnly\", "
+      "resource in Dir::\"/\");\n");
+  cleanup_ir struct ab_ir *b = compile_text (
+      "permit (principal, action == Action::\"FileOpenReadOnly\", "
+      "resource in Dir::\"/etc/\");\n"
+      "permit (principal, action == Action::\"FileOpenReadWrite\", "
+      "resource in Dir::\"/work/a/\");\n"
+      "forbid (principal, action == Action::\"FileOpenReadOnly\", "
+      "resource == File::\"/etc/passwd\");\n");
+  struct ab_ir_principal pr = { .container = "c1", .project = "p" };
+  cleanup_error ab_error_t err = NULL;
+  struct ab_fg_plan plan;
+
+  CHECK (a && b && same_decisions2 (a, b, sample_paths) == 0);
+  CHECK (ab_fg_plan_build (a, b, &pr, 0, &plan, &err) == 0);
+  /* Read: only /etc, not /etc/passwd; write: /work/a, not /work. */
+  CHECK (bpf_model (&plan, 0, "/etc/hosts", false, AB_FG_READ));
+  CHECK (!bpf_model (&plan, 0, "/etc/passwd", false, AB_FG_READ));
+  CHECK (!bpf_model (&plan, 0, "/usr/bin/env", false, AB_FG_READ));
+  CHECK (bpf_model (&plan, 0, "/work/a/f", false, AB_FG_WRITE));
+  CHECK (!bpf_model (&plan, 0, "/work/b", false, AB_FG_WRITE));
+  /* Exec: neither rules on it, so it is not checked. */
+  CHECK (bpf_model (&plan, 0, "/usr/bin/env", false, AB_FG_EXEC));
+  ab_fg_plan_free (&plan);
+}
+
 TEST (ten_thousand_rules)
 {
   unsigned seed = 7;
@@ -242,6 +327,8 @@ main (void)
   RUN (root_permit_reaches_every_file);
   RUN (forbids_inside_permits_at_component_boundaries);
   RUN (generated_policies_decide_as_the_ir);
+  RUN (narrowed_plans_allow_what_both_allow);
+  RUN (narrowing_a_dir_to_a_file_inside_it);
   RUN (ten_thousand_rules);
   return unit_done ();
 }
