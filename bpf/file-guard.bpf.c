@@ -2,7 +2,8 @@
 /* agentbox: the file guard.  BPF LSM programs attached to one container's
  * cgroup (BPF_LSM_CGROUP) that enforce its policy's file and exec rules:
  * open for read or write, exec (and mapping a file executable), and the
- * path operations that create, remove, rename, link or truncate.
+ * path operations that create, remove, rename, link, truncate or change
+ * modes and owners (the last four by tail call, see the end).
  *
  * A checked path is the one the kernel resolved: the file's own dentry
  * and mount, walked up to the container's root mount (not the task's
@@ -590,6 +591,53 @@ int BPF_PROG(ab_fg_unix_connect, struct sock *sock, struct sock *other)
 		return ALLOW; /* abstract or unbound: no path to rule on */
 	return check(BPF_CORE_READ(u, path.mnt), d, AB_FG_OP_CONNECT,
 		     AB_FG_WRITE, 0);
+}
+
+/* ---- past the kernel's ten lsm_cgroup hooks ----
+ * The kernel has room for ten distinct lsm_cgroup hooks (CGROUP_LSM_NUM),
+ * all taken above.  These four are BPF_LSM_MAC programs instead: loaded
+ * with the container's maps but not attached.  bpf/fg-dispatch.bpf.c's
+ * global programs find the container by cgroup and tail-call them.  They
+ * return 0 or -EPERM, as LSM programs do. */
+
+#define AB_EPERM 1
+
+static __always_inline int lsm_verdict(int allowed)
+{
+	return allowed ? 0 : -AB_EPERM;
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(ab_fg_x_rmdir, const struct path *dir, struct dentry *dentry)
+{
+	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(dir, mnt), (__u64)dentry,
+				    AB_FG_OP_REMOVE, AB_FG_WRITE, HOW_DIR));
+}
+
+/* A symlink is a new name in its directory, as mknod makes. */
+SEC("lsm/path_symlink")
+int BPF_PROG(ab_fg_x_symlink, const struct path *dir, struct dentry *dentry)
+{
+	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(dir, mnt), (__u64)dentry,
+				    AB_FG_OP_CREATE, AB_FG_WRITE, 0));
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(ab_fg_x_chmod, const struct path *path)
+{
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+
+	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(path, mnt), (__u64)d,
+				    AB_FG_OP_CHMOD, AB_FG_WRITE, dir_how(d)));
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(ab_fg_x_chown, const struct path *path)
+{
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+
+	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(path, mnt), (__u64)d,
+				    AB_FG_OP_CHOWN, AB_FG_WRITE, dir_how(d)));
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -36,103 +36,100 @@
 /* The two roots: node ids 1 and 2 are generation 0's and 1's roots. */
 #define AB_FG_ROOT(gen) ((gen) + 1u)
 
-enum ab_fg_slot
-{
-  AB_FG_SLOT_FILE = 0, /* resource == File::"/p" */
-  AB_FG_SLOT_DIR,      /* resource == Dir::"/p/" (and `in` it) */
-  AB_FG_SLOT_UNDER,    /* strictly beneath Dir::"/p/" */
-  AB_FG_N_SLOTS
+enum ab_fg_slot {
+	AB_FG_SLOT_FILE = 0, /* resource == File::"/p" */
+	AB_FG_SLOT_DIR,	     /* resource == Dir::"/p/" (and `in` it) */
+	AB_FG_SLOT_UNDER,    /* strictly beneath Dir::"/p/" */
+	AB_FG_N_SLOTS
 };
 
 /* Most components are short: they are keyed in `nodes` with a 40-byte
  * key (a lookup hashes and compares 40 bytes, not 264); the others in
  * `lnodes`.  Both are zero-padded. */
-struct ab_fg_key
-{
-  __u32 parent;
-  __u32 len;
-  char name[AB_FG_NAME_MAX];
+struct ab_fg_key {
+	__u32 parent;
+	__u32 len;
+	char name[AB_FG_NAME_MAX];
 };
 
-struct ab_fg_skey
-{
-  __u32 parent;
-  __u32 len;
-  char name[AB_FG_SHORT_MAX];
+struct ab_fg_skey {
+	__u32 parent;
+	__u32 len;
+	char name[AB_FG_SHORT_MAX];
 };
 
-struct ab_fg_node
-{
-  __u32 id;
-  __u8 permit[AB_FG_N_SLOTS]; /* right masks */
-  __u8 forbid[AB_FG_N_SLOTS];
-  __u8 below;  /* some node beneath this one holds a rule */
-  __u8 pad[3];
-  /* The rule index (ab_ir_rule.index + 1; 0: none) of one permit and one
-   * forbid per slot, for the audit line. */
-  __u32 permit_rule[AB_FG_N_SLOTS];
-  __u32 forbid_rule[AB_FG_N_SLOTS];
+struct ab_fg_node {
+	__u32 id;
+	__u8 permit[AB_FG_N_SLOTS]; /* right masks */
+	__u8 forbid[AB_FG_N_SLOTS];
+	__u8 below; /* some node beneath this one holds a rule */
+	__u8 pad[3];
+	/* The rule index (ab_ir_rule.index + 1; 0: none) of one permit and one
+	 * forbid per slot, for the audit line. */
+	__u32 permit_rule[AB_FG_N_SLOTS];
+	__u32 forbid_rule[AB_FG_N_SLOTS];
 };
 
-enum ab_fg_mode
-{
-  AB_FG_ENFORCE = 0,
-  AB_FG_SHADOW,
-  AB_FG_RECORD,
+enum ab_fg_mode {
+	AB_FG_ENFORCE = 0,
+	AB_FG_SHADOW,
+	AB_FG_RECORD,
 };
 
 /* The one element of the `config` map.  User space stores each field
  * with a single aligned store through the map's mmap. */
-struct ab_fg_config
-{
-  __u32 mode;       /* enum ab_fg_mode */
-  __u32 gen;        /* 0 or 1: the generation in force */
-  __u32 rights;     /* rights the policy rules on; others are not checked */
-  __u32 root_mnt;   /* mount id of the container's root (after pivot) */
-  __u64 generation; /* the policy's generation number, for events */
+struct ab_fg_config {
+	__u32 mode;	/* enum ab_fg_mode */
+	__u32 gen;	/* 0 or 1: the generation in force */
+	__u32 rights;	/* rights the policy rules on; others are not checked */
+	__u32 root_mnt; /* mount id of the container's root (after pivot) */
+	__u64 generation; /* the policy's generation number, for events */
+	__u64 cgroup_id;  /* the container's, as the dispatcher knows it */
+	__u32 fgd_slot;	  /* its dispatcher slot + 1; 0: none */
+	__u32 pad;
 };
 
-enum ab_fg_op
-{
-  AB_FG_OP_OPEN = 1,
-  AB_FG_OP_EXEC,
-  AB_FG_OP_MMAP,
-  AB_FG_OP_CREATE, /* mknod, mkdir, symlink, open O_CREAT */
-  AB_FG_OP_REMOVE, /* unlink, rmdir */
-  AB_FG_OP_RENAME,
-  AB_FG_OP_LINK,
-  AB_FG_OP_TRUNCATE,
-  AB_FG_OP_CHMOD,
-  AB_FG_OP_CHOWN,
-  AB_FG_OP_CONNECT, /* a Unix socket */
+/* Guarded containers the dispatcher (bpf/fg-dispatch.bpf.c) can hold. */
+#define AB_FGD_SLOTS 4096
+
+enum ab_fg_op {
+	AB_FG_OP_OPEN = 1,
+	AB_FG_OP_EXEC,
+	AB_FG_OP_MMAP,
+	AB_FG_OP_CREATE, /* mknod, mkdir, symlink, open O_CREAT */
+	AB_FG_OP_REMOVE, /* unlink, rmdir */
+	AB_FG_OP_RENAME,
+	AB_FG_OP_LINK,
+	AB_FG_OP_TRUNCATE,
+	AB_FG_OP_CHMOD,
+	AB_FG_OP_CHOWN,
+	AB_FG_OP_CONNECT, /* a Unix socket */
 };
 
-enum ab_fg_verdict
-{
-  AB_FG_DENY = 0,
-  AB_FG_WOULD_DENY, /* shadow mode */
-  AB_FG_ALLOW,      /* record mode: every access */
+enum ab_fg_verdict {
+	AB_FG_DENY = 0,
+	AB_FG_WOULD_DENY, /* shadow mode */
+	AB_FG_ALLOW,	  /* record mode: every access */
 };
 
 /* Why a path has no name the policy could match. */
 #define AB_FG_F_TRUNCATED 1u /* the event's path was cut */
 #define AB_FG_F_DETACHED 2u  /* not reachable from the container's root */
-#define AB_FG_F_DEEP 4u      /* deeper than AB_FG_DEPTH_MAX */
+#define AB_FG_F_DEEP 4u	     /* deeper than AB_FG_DEPTH_MAX */
 #define AB_FG_F_SUBTREE 8u   /* a rename or removal of a ruled subtree */
 
-struct ab_fg_event
-{
-  __u64 ts_ns; /* CLOCK_MONOTONIC */
-  __u64 generation;
-  __u32 pid, tgid;
-  __u32 op;      /* enum ab_fg_op */
-  __u32 verdict; /* enum ab_fg_verdict */
-  __u32 rights;  /* asked for */
-  __u32 rule;    /* deciding rule index + 1; 0: default deny */
-  __u32 flags;
-  __u32 path_len;
-  char comm[16]; /* for people only: the agent sets it */
-  char path[AB_FG_PATH_MAX];
+struct ab_fg_event {
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 generation;
+	__u32 pid, tgid;
+	__u32 op;      /* enum ab_fg_op */
+	__u32 verdict; /* enum ab_fg_verdict */
+	__u32 rights;  /* asked for */
+	__u32 rule;    /* deciding rule index + 1; 0: default deny */
+	__u32 flags;
+	__u32 path_len;
+	char comm[16]; /* for people only: the agent sets it */
+	char path[AB_FG_PATH_MAX];
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 #include "file-guard.skel.h"
 #include "hooks/lib/bpfutil.h"
+#include "hooks/lib/fg-dispatch.h"
 #include "hooks/lib/probe.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -545,9 +547,13 @@ fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
     }
   bpf_object__for_each_program (prog, skel->obj)
   {
-    struct bpf_link *link = bpf_program__attach_cgroup (prog, cg_fd);
+    struct bpf_link *link;
     char name[128];
 
+    /* The ab_fg_x_* programs are the dispatcher's to call. */
+    if (bpf_program__expected_attach_type (prog) != BPF_LSM_CGROUP)
+      continue;
+    link = bpf_program__attach_cgroup (prog, cg_fd);
     if (link == NULL)
       return ab_bpf_error (err, -errno, "attach %s", bpf_program__name (prog));
     snprintf (name, sizeof name, "link-%s", bpf_program__name (prog));
@@ -559,6 +565,47 @@ fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
       return ab_bpf_error (err, rc, "pin %s", path);
   }
   return 0;
+}
+
+/* The hooks past the ten lsm_cgroup ones, through the dispatcher:
+ * registered under the cgroup of CG_FD (its inode number is its id). */
+static int
+fg_dispatch (struct file_guard *skel, int cg_fd, struct ab_fg_config *c,
+             ab_error_t *err)
+{
+  const struct ab_fgd_progs progs = {
+    .rmdir = bpf_program__fd (skel->progs.ab_fg_x_rmdir),
+    .symlink = bpf_program__fd (skel->progs.ab_fg_x_symlink),
+    .chmod = bpf_program__fd (skel->progs.ab_fg_x_chmod),
+    .chown = bpf_program__fd (skel->progs.ab_fg_x_chown),
+  };
+  struct stat st;
+  uint32_t slot;
+
+  if (fstat (cg_fd, &st) < 0)
+    return ab_error_errno (err, "stat the cgroup");
+  if (ab_fgd_add (&progs, st.st_ino, &slot, err) < 0)
+    return -1;
+  c->cgroup_id = st.st_ino;
+  c->fgd_slot = slot + 1;
+  return 0;
+}
+
+/* Take ID's programs out of the dispatcher, if it is in. */
+static void
+fg_undispatch (const char *dir)
+{
+  cleanup_error ab_error_t err = NULL;
+  cleanup_fgconf struct ab_fg_config *c = NULL;
+  cleanup_close int fd = -1;
+  char path[PATH_MAX];
+
+  snprintf (path, sizeof path, "%s/config", dir);
+  fd = bpf_obj_get (path);
+  if (fd < 0 || (c = config_map (fd, &err)) == NULL || c->fgd_slot == 0)
+    return;
+  if (ab_fgd_remove (c->cgroup_id, c->fgd_slot - 1, &err) < 0)
+    ab_log_warning ("%s", err->msg);
 }
 
 int
@@ -588,7 +635,8 @@ ab_fg_attach (const char *id, const char *cgroup, const struct ab_fg_plan *plan,
   if (ab_fg_pin_dir (id, &dir, err) < 0
       || ab_bpf_make_pin_dir (dir, &created, err) < 0)
     return ab_error_wrap (err, "file guard");
-  if (fg_pin (skel, cg_fd, dir, err) < 0)
+  if (fg_pin (skel, cg_fd, dir, err) < 0
+      || fg_dispatch (skel, cg_fd, c, err) < 0)
     {
       /* All or nothing: a half-attached guard is not a guard. */
       fg_unpin_all (dir);
@@ -605,6 +653,7 @@ ab_fg_detach (const char *id, ab_error_t *err)
   if (ab_fg_pin_dir (id, &dir, err) < 0)
     return -1;
   ab_bpf_libbpf_init ();
+  fg_undispatch (dir);
   fg_unpin_all (dir);
   if (access (dir, F_OK) == 0)
     return ab_error_set (err, EBUSY, "file guard: %s is still there", dir);
