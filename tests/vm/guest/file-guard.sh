@@ -12,6 +12,8 @@ state_dir: $T/state
 network:
   audit_log: $T/audit.jsonl
   policy: [$T/policy.cedar, $T/project.yaml]
+  policy_dir: $T/policies
+  annotation_modes: [enforce, shadow]
 YAML
 cat >$T/project.yaml <<YAML
 hostexec:
@@ -52,6 +54,14 @@ t hardlink_secret ln /secret/key /tmp/h
 t rename_into_git mv /tmp/x /work/.git/x
 t rename_git mv /work/.git /work/g
 t rename_work mv /work /work2
+t symlink_git ln -s /tmp/x /work/.git/hook
+t symlink_work ln -s /tmp/x /work/link-ok
+t rmdir_git rmdir /work/.git/empty
+t rmdir_work rmdir /work/empty
+t chmod_git chmod 600 /work/.git/config
+t chmod_work chmod 600 /work/a
+t chown_git chown 1 /work/.git/config
+t chown_work chown 1 /work/a
 t trunc_otrunc sh -c ': >/etc/passwd-'
 t trunc_cmd truncate -s 0 /etc/passwd-
 t creat_etc sh -c 'echo >/etc/new'
@@ -71,10 +81,12 @@ r=$T/b/rootfs
 # Writable, so that every write refused is refused by the guard (runc
 # spec's root is read-only).
 sed -i 's/"readonly": true/"readonly": false/' $T/b/config.json
+# chown needs CAP_CHOWN, which runc spec's bundle lacks.
+sed -i 's/"CAP_KILL"/"CAP_KILL", "CAP_CHOWN"/g' $T/b/config.json
 # A project directory from the host, where hostexec runs commands.
 mkdir -p $T/proj
 sed -i "s|\"mounts\": \\[|\"mounts\": [ {\"destination\": \"/proj\", \"type\": \"bind\", \"source\": \"$T/proj\", \"options\": [\"rbind\"]},|" $T/b/config.json
-mkdir -p $r/work/.git $r/workx $r/secret $r/denied $r/lib64 $r/lib/x86_64-linux-gnu
+mkdir -p $r/work/.git/empty $r/work/empty $r/workx $r/secret $r/denied $r/lib64 $r/lib/x86_64-linux-gnu
 echo root:x:0:0 >$r/etc/passwd
 echo vm-fg >$r/etc/hostname
 echo old >$r/etc/passwd-
@@ -113,6 +125,15 @@ check "a hardlink to a protected file cannot be made" want hardlink_secret deny
 check "a rename into a protected directory is denied" want rename_into_git deny
 check "the protected directory itself cannot be renamed" want rename_git deny
 check "a directory holding protected paths cannot be renamed" want rename_work deny
+# Past the ten lsm_cgroup hooks: the dispatcher's tail calls.
+check "symlink: none can be made in a protected directory" want symlink_git deny
+check "symlink: one can be made where writes are allowed" want symlink_work allow
+check "rmdir: a protected directory cannot be removed" want rmdir_git deny
+check "rmdir: an allowed one can" want rmdir_work allow
+check "chmod: a protected file keeps its mode" want chmod_git deny
+check "chmod: an allowed file's mode changes" want chmod_work allow
+check "chown: a protected file keeps its owner" want chown_git deny
+check "chown: an allowed file's owner changes" want chown_work allow
 check "O_TRUNC on a read-only file is denied" want trunc_otrunc deny
 check "truncate(1) on a read-only file is denied" want trunc_cmd deny
 check "O_CREAT in a read-only directory is denied" want creat_etc deny
@@ -132,6 +153,11 @@ check "the guard refused the truncation (audited)" audited /etc/passwd-
 check "the guard refused the creation (audited)" audited /etc/new
 check "the guard refused the rename of /work (audited)" audited /work
 check "files stay readable outside the container's cgroup" grep -q root: $r/etc/passwd
+check "the guard refused the symlink (audited)" audited /work/.git/hook
+check "the guard refused the chmod (audited)" sh -c "grep '\"op\":\"chmod\"' $T/audit.jsonl | grep -q '/work/.git/config'"
+check "outside the container's cgroup, chmod and symlink are not ruled" \
+	sh -c "chmod 644 $r/work/.git/config && ln -s x $r/work/.git/hostlink"
+
 
 out=$(abr exec vm-fg cat /etc/passwd 2>&1)
 check "an exec'd process is confined too" test "$out" != "root:x:0:0"
@@ -200,10 +226,56 @@ check "after a reload the new forbid holds" test "$out" != "old"
 
 out=$(abr exec vm-fg cat /etc/hostname 2>&1)
 check "and leaves the rest as it was" test -n "$out"
+# Narrowing (docs/narrowing.md): a container naming a policy gets what
+# both allow, in one plan; vm-fg, beside it, keeps the policy.  The named
+# policy rules on read and exec, not on writes: those stay the policy's.
+mkdir -p $T/policies
+cat >$T/policies/narrow.cedar <<'CEDAR'
+permit (principal, action in [Action::"FileOpenReadOnly", Action::"ProcessExec"],
+        resource in Dir::"/");
+forbid (principal, action == Action::"FileOpenReadOnly", resource == File::"/etc/hostname");
+CEDAR
+new_bundle $T/bn 'exec sleep 120'
+sed -i 's/"readonly": true/"readonly": false/; s/"ociVersion"/"annotations": {"io.agentbox.policy": "narrow"}, "ociVersion"/' $T/bn/config.json
+mkdir -p $T/bn/rootfs/work/.git
+echo vm-fgn >$T/bn/rootfs/etc/hostname
+abr run -d -b $T/bn vm-fgn </dev/null >/dev/null 2>$T/runn.err
+check "a container naming a narrowing policy starts" test $? -eq 0
+sed 's/^/# /' $T/runn.err
+out=$(abr exec vm-fgn cat /etc/hostname 2>&1)
+check "the narrowing policy's forbid holds in it" test "$out" != "vm-fgn"
+i=0
+while [ $i -lt 30 ] && ! grep '"path":"/etc/hostname"' $T/audit.jsonl | grep -q 'narrow.cedar:3'; do sleep 0.1; i=$((i + 1)); done
+check "and is audited with the narrowing policy's rule" sh -c "grep '\"path\":\"/etc/hostname\"' $T/audit.jsonl | grep -q 'policies/narrow.cedar:3'"
+check "writes it does not rule on are the policy's: /work is writable" abr exec vm-fgn sh -c 'echo x >/work/a'
+check "and /work/.git is not" sh -c "! abr exec vm-fgn sh -c 'echo x >/work/.git/a' 2>/dev/null"
+out=$(abr exec vm-fg cat /etc/hostname 2>&1)
+check "its neighbour still reads /etc/hostname" test "$out" = "vm-fg"
+
+# io.agentbox.mode picks the guard's mode where the config allows it.
+new_bundle $T/bs 'exec sleep 120'
+sed -i 's/"ociVersion"/"annotations": {"io.agentbox.mode": "shadow"}, "ociVersion"/' $T/bs/config.json
+echo root:x:0:0 >$T/bs/rootfs/etc/passwd
+abr run -d -b $T/bs vm-fgs </dev/null >/dev/null 2>$T/runs.err
+check "a container annotated io.agentbox.mode: shadow starts" test $? -eq 0
+sed 's/^/# /' $T/runs.err
+check "its file guard is in shadow mode" sh -c "agentbox mode vm-fgs | grep -q '^vm-fgs: shadow '"
+out=$(abr exec vm-fgs cat /etc/passwd 2>&1)
+check "and lets the policy's forbid through" test "$out" = "root:x:0:0"
+abr delete --force vm-fgs >/dev/null 2>&1
+
+abr delete --force vm-fgn >/dev/null 2>&1
+check "the dispatcher holds the running containers" \
+	sh -c "! bpftool -j map dump pinned '/sys/fs/bpf/agentbox/@fg-dispatch/fg_cgroups' | grep -qx '\\[\\]'"
 abr delete --force vm-fg >/dev/null 2>&1
 abr delete --force vm-fg2 >/dev/null 2>&1
 check "delete unpins the file guard" test ! -e /sys/fs/bpf/agentbox/vm-fg
 check "and no lsm_cgroup link is left" sh -c "! bpftool link show | grep -q lsm_cgroup"
+check "and no container is left in the dispatcher" \
+	sh -c "bpftool -j map dump pinned '/sys/fs/bpf/agentbox/@fg-dispatch/fg_cgroups' | grep -qx '\\[\\]'"
+check "whose slots are empty again" \
+	sh -c "bpftool -j map dump pinned '/sys/fs/bpf/agentbox/@fg-dispatch/tail_chmod' | grep -qx '\\[\\]'"
+
 pid=$(head -1 $T/state/agentboxd.lock 2>/dev/null)
 [ -n "$pid" ] && kill "$pid" 2>/dev/null
 true
