@@ -73,7 +73,7 @@ hardened() {
 	[ -z "$(ab_state_ids)" ]
 }
 
-@test "docker: agentbox keeps state for the container's full id; exec'd processes are hardened too" {
+@test "docker: agentbox keeps state for the container's full id; exec'd processes are hardened too; update works" {
 	CID=$(dk run -d --runtime=agentbox --network none "${LOOSE[@]}" "$DK_IMAGE" sleep 600)
 	[ ${#CID} -eq 64 ]
 	[ "$(ab_state_ids)" = "$CID" ]
@@ -92,6 +92,13 @@ hardened() {
 	hardened "$output"
 	run dk exec "$CID" sh -c 'echo exec $((6 * 7))'
 	[ "$output" = "exec 42" ]
+	# docker update reaches runc through agentbox (update --resources -).
+	dk update --pids-limit 77 "$CID" >/dev/null
+	pid=$(runc --root "$ROOT" state "$CID" | jq -r .pid)
+	cg=$(awk -F: '$2 == "pids" {print $3}' /proc/$pid/cgroup)
+	if [ -n "$cg" ]; then max=/sys/fs/cgroup/pids$cg/pids.max; else
+		max=/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' /proc/$pid/cgroup)/pids.max; fi
+	[ "$(cat "$max")" = 77 ]
 }
 
 @test "docker: kill and stop reach the container (numeric signals); rm removes it everywhere" {

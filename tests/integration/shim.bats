@@ -146,7 +146,25 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ ! -e "$STATE/containers/$ID" ]
 }
 
-@test "pause/resume/update pass through to runc" {
+# cg_value ID CONTROLLER FILE: FILE of the container's cgroup (v1
+# controller, as on these hybrid hosts, or the unified tree).
+cg_value() {
+	local pid path
+	pid=$(abr state "$1" | jq -r .pid)
+	path=$(awk -F: -v c="$2" '$2 == c {print $3}' /proc/$pid/cgroup)
+	if [ -n "$path" ]; then
+		cat "/sys/fs/cgroup/$2$path/$3"
+	else
+		path=$(awk -F: '$1 == 0 {print $3}' /proc/$pid/cgroup)
+		cat "/sys/fs/cgroup$path/$3" 2>/dev/null || cat "/sys/fs/cgroup/unified$path/$3"
+	fi
+}
+
+pids_max() {
+	cg_value "$1" pids pids.max
+}
+
+@test "pause/resume/update pass through to runc; update's limits reach the cgroup" {
 	set_cmd 'sleep 60'
 	new_id
 	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
@@ -157,6 +175,16 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$(abr state "$ID" | jq -r .status)" = running ]
 	run abr update --pids-limit 42 "$ID"
 	[ "$status" -eq 0 ]
+	[ "$(pids_max "$ID")" = 42 ]
+	# --resources FILE, as engines send it, and from stdin.
+	echo '{"pids": {"limit": 43}, "memory": {"limit": 67108864}}' >"$T/res.json"
+	run abr update --resources "$T/res.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(pids_max "$ID")" = 43 ]
+	mem=$(cg_value "$ID" memory memory.limit_in_bytes 2>/dev/null || cg_value "$ID" memory memory.max)
+	[ "$mem" = 67108864 ]
+	echo '{"pids": {"limit": 44}}' | abr update -r - "$ID"
+	[ "$(pids_max "$ID")" = 44 ]
 	run abr ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq length)" -ge 1 ]
