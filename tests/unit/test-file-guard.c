@@ -201,6 +201,18 @@ random_path (char *buf, size_t n, unsigned *seed)
                              parts[rand_r (seed) % 6]);
 }
 
+/* 24 random paths in PATHS, listed in LIST (NULL-terminated). */
+static void
+random_paths (char paths[24][64], const char *list[25], unsigned *seed)
+{
+  for (int i = 0; i < 24; i++)
+    {
+      random_path (paths[i], 64, seed);
+      list[i] = paths[i];
+    }
+  list[24] = NULL;
+}
+
 static char *
 random_policy (unsigned *seed, int n_rules)
 {
@@ -238,12 +250,7 @@ TEST (generated_policies_decide_as_the_ir)
       char paths[24][64];
       const char *list[25];
 
-      for (int i = 0; i < 24; i++)
-        {
-          random_path (paths[i], sizeof paths[i], &seed);
-          list[i] = paths[i];
-        }
-      list[24] = NULL;
+      random_paths (paths, list, &seed);
       bad = same_decisions (src, list);
       if (bad)
         printf ("# policy:\n%s", src);
@@ -267,12 +274,7 @@ TEST (narrowed_plans_allow_what_both_allow)
       char paths[24][64];
       const char *list[25];
 
-      for (int i = 0; i < 24; i++)
-        {
-          random_path (paths[i], sizeof paths[i], &seed);
-          list[i] = paths[i];
-        }
-      list[24] = NULL;
+      random_paths (paths, list, &seed);
       bad = ia && ib ? same_decisions2 (ia, ib, list) : -1;
       if (bad)
         printf ("# policy:\n%s# narrowed by:\n%s", a, b);
