@@ -3,7 +3,7 @@
  * cgroup (BPF_LSM_CGROUP) that enforce its policy's file and exec rules:
  * open for read or write, exec (and mapping a file executable), and the
  * path operations that create, remove, rename, link, truncate or change
- * modes and owners (the last four by tail call, see the end).
+ * modes and owners (see "the hooks" below for how they are attached).
  *
  * A checked path is the one the kernel resolved: the file's own dentry
  * and mount, walked up to the container's root mount (not the task's
@@ -11,7 +11,8 @@
  * root-first in the policy trie, one hash probe each: O(depth), whatever
  * the number of rules.  docs/file-guard.md has the design.
  *
- * lsm_cgroup programs return 1 to allow and 0 to deny (EPERM). */
+ * lsm_cgroup programs return 1 to allow and 0 to deny (EPERM); the
+ * plain LSM ones 0 or -EPERM. */
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -488,8 +489,26 @@ static __always_inline __u32 dir_how(struct dentry *d)
 	return dentry_is_dir(d) ? HOW_DIR : 0;
 }
 
-SEC("lsm_cgroup/file_open")
-int BPF_PROG(ab_fg_file_open, struct file *file)
+/* ---- the hooks ----
+ * Each check is written once (on_*, returning ALLOW or DENY) and used
+ * twice:
+ *   - as an lsm_cgroup program on the container's cgroup, where the
+ *     kernel has BPF_LSM_CGROUP: ab_fg_*, returning 1 or 0;
+ *   - as a plain LSM program (BPF_LSM_MAC) that bpf/fg-dispatch.bpf.c's
+ *     host-wide programs tail-call for tasks of this container:
+ *     ab_fg_g_* (the same ten hooks, where lsm_cgroup is not used) and
+ *     ab_fg_x_* (four more: the kernel has room for ten distinct
+ *     lsm_cgroup hooks, CGROUP_LSM_NUM).  They return 0 or -EPERM.
+ * User space loads the set the container's attach mode needs. */
+
+#define AB_EPERM 1
+
+static __always_inline int lsm_verdict(int allowed)
+{
+	return allowed == ALLOW ? 0 : -AB_EPERM;
+}
+
+static __always_inline int on_file_open(struct file *file)
 {
 	unsigned int mode = BPF_CORE_READ(file, f_mode);
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
@@ -499,8 +518,7 @@ int BPF_PROG(ab_fg_file_open, struct file *file)
 		     dir_how(d));
 }
 
-SEC("lsm_cgroup/bprm_check_security")
-int BPF_PROG(ab_fg_exec, struct linux_binprm *bprm)
+static __always_inline int on_exec(struct linux_binprm *bprm)
 {
 	struct file *f = BPF_CORE_READ(bprm, file);
 
@@ -510,9 +528,7 @@ int BPF_PROG(ab_fg_exec, struct linux_binprm *bprm)
 
 /* ld.so maps a program it was asked to run: mapping a file executable
  * needs the exec right too. */
-SEC("lsm_cgroup/mmap_file")
-int BPF_PROG(ab_fg_mmap, struct file *file, unsigned long reqprot,
-	     unsigned long prot, unsigned long flags)
+static __always_inline int on_mmap(struct file *file, unsigned long prot)
 {
 	if (!file || !(prot & AB_PROT_EXEC))
 		return ALLOW;
@@ -521,41 +537,34 @@ int BPF_PROG(ab_fg_mmap, struct file *file, unsigned long reqprot,
 		     AB_FG_EXEC, 0);
 }
 
-SEC("lsm_cgroup/path_truncate")
-int BPF_PROG(ab_fg_truncate, const struct path *path)
+static __always_inline int on_truncate(const struct path *path)
 {
 	return check(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
 		     AB_FG_OP_TRUNCATE, AB_FG_WRITE, 0);
 }
 
-/* mknod covers open(O_CREAT) of a new file. */
-SEC("lsm_cgroup/path_mknod")
-int BPF_PROG(ab_fg_mknod, const struct path *dir, struct dentry *dentry)
+/* mknod covers open(O_CREAT) of a new file; a symlink is a new name in
+ * its directory too. */
+static __always_inline int on_create(const struct path *dir,
+				     struct dentry *dentry, __u32 how)
 {
 	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_CREATE,
-		     AB_FG_WRITE, 0);
+		     AB_FG_WRITE, how);
 }
 
-SEC("lsm_cgroup/path_mkdir")
-int BPF_PROG(ab_fg_mkdir, const struct path *dir, struct dentry *dentry)
-{
-	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_CREATE,
-		     AB_FG_WRITE, HOW_DIR);
-}
-
-SEC("lsm_cgroup/path_unlink")
-int BPF_PROG(ab_fg_unlink, const struct path *dir, struct dentry *dentry)
+static __always_inline int on_remove(const struct path *dir,
+				     struct dentry *dentry, __u32 how)
 {
 	return check(BPF_CORE_READ(dir, mnt), dentry, AB_FG_OP_REMOVE,
-		     AB_FG_WRITE, 0);
+		     AB_FG_WRITE, how);
 }
 
 /* A link makes a second name for a file: it needs the write right on
  * the file's current path, so a protected file cannot be given a name
  * in an open directory. */
-SEC("lsm_cgroup/path_link")
-int BPF_PROG(ab_fg_link, struct dentry *old_dentry, const struct path *new_dir,
-	     struct dentry *new_dentry)
+static __always_inline int on_link(struct dentry *old_dentry,
+				   const struct path *new_dir,
+				   struct dentry *new_dentry)
 {
 	struct vfsmount *m = BPF_CORE_READ(new_dir, mnt);
 
@@ -566,9 +575,10 @@ int BPF_PROG(ab_fg_link, struct dentry *old_dentry, const struct path *new_dir,
 
 /* Both names need the write right, and a directory holding ruled paths
  * cannot move (its rules would not follow it). */
-SEC("lsm_cgroup/path_rename")
-int BPF_PROG(ab_fg_rename, const struct path *old_dir, struct dentry *old_dentry,
-	     const struct path *new_dir, struct dentry *new_dentry)
+static __always_inline int on_rename(const struct path *old_dir,
+				     struct dentry *old_dentry,
+				     const struct path *new_dir,
+				     struct dentry *new_dentry)
 {
 	__u32 how = dir_how(old_dentry) | HOW_SUBTREE;
 
@@ -581,8 +591,7 @@ int BPF_PROG(ab_fg_rename, const struct path *old_dir, struct dentry *old_dentry
 
 /* Connecting to a Unix socket is writing to it; the check is on the
  * bound socket's own path, as the kernel resolved it. */
-SEC("lsm_cgroup/unix_stream_connect")
-int BPF_PROG(ab_fg_unix_connect, struct sock *sock, struct sock *other)
+static __always_inline int on_unix_connect(struct sock *other)
 {
 	struct unix_sock *u = (void *)other;
 	struct dentry *d = BPF_CORE_READ(u, path.dentry);
@@ -593,51 +602,169 @@ int BPF_PROG(ab_fg_unix_connect, struct sock *sock, struct sock *other)
 		     AB_FG_WRITE, 0);
 }
 
-/* ---- past the kernel's ten lsm_cgroup hooks ----
- * The kernel has room for ten distinct lsm_cgroup hooks (CGROUP_LSM_NUM),
- * all taken above.  These four are BPF_LSM_MAC programs instead: loaded
- * with the container's maps but not attached.  bpf/fg-dispatch.bpf.c's
- * global programs find the container by cgroup and tail-call them.  They
- * return 0 or -EPERM, as LSM programs do. */
-
-#define AB_EPERM 1
-
-static __always_inline int lsm_verdict(int allowed)
+/* Changing a file's mode or owner is writing to it. */
+static __always_inline int on_attr(const struct path *path, __u32 op)
 {
-	return allowed ? 0 : -AB_EPERM;
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+
+	return check(BPF_CORE_READ(path, mnt), d, op, AB_FG_WRITE, dir_how(d));
 }
+
+/* ---- on the container's cgroup ---- */
+
+SEC("lsm_cgroup/file_open")
+int BPF_PROG(ab_fg_file_open, struct file *file)
+{
+	return on_file_open(file);
+}
+
+SEC("lsm_cgroup/bprm_check_security")
+int BPF_PROG(ab_fg_exec, struct linux_binprm *bprm)
+{
+	return on_exec(bprm);
+}
+
+SEC("lsm_cgroup/mmap_file")
+int BPF_PROG(ab_fg_mmap, struct file *file, unsigned long reqprot,
+	     unsigned long prot)
+{
+	return on_mmap(file, prot);
+}
+
+SEC("lsm_cgroup/path_truncate")
+int BPF_PROG(ab_fg_truncate, const struct path *path)
+{
+	return on_truncate(path);
+}
+
+SEC("lsm_cgroup/path_mknod")
+int BPF_PROG(ab_fg_mknod, const struct path *dir, struct dentry *dentry)
+{
+	return on_create(dir, dentry, 0);
+}
+
+SEC("lsm_cgroup/path_mkdir")
+int BPF_PROG(ab_fg_mkdir, const struct path *dir, struct dentry *dentry)
+{
+	return on_create(dir, dentry, HOW_DIR);
+}
+
+SEC("lsm_cgroup/path_unlink")
+int BPF_PROG(ab_fg_unlink, const struct path *dir, struct dentry *dentry)
+{
+	return on_remove(dir, dentry, 0);
+}
+
+SEC("lsm_cgroup/path_link")
+int BPF_PROG(ab_fg_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	return on_link(old_dentry, new_dir, new_dentry);
+}
+
+SEC("lsm_cgroup/path_rename")
+int BPF_PROG(ab_fg_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	return on_rename(old_dir, old_dentry, new_dir, new_dentry);
+}
+
+SEC("lsm_cgroup/unix_stream_connect")
+int BPF_PROG(ab_fg_unix_connect, struct sock *sock, struct sock *other)
+{
+	return on_unix_connect(other);
+}
+
+/* ---- the same ten, tail-called by the dispatcher ---- */
+
+SEC("lsm/file_open")
+int BPF_PROG(ab_fg_g_file_open, struct file *file)
+{
+	return lsm_verdict(on_file_open(file));
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(ab_fg_g_exec, struct linux_binprm *bprm)
+{
+	return lsm_verdict(on_exec(bprm));
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(ab_fg_g_mmap, struct file *file, unsigned long reqprot,
+	     unsigned long prot)
+{
+	return lsm_verdict(on_mmap(file, prot));
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(ab_fg_g_truncate, const struct path *path)
+{
+	return lsm_verdict(on_truncate(path));
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(ab_fg_g_mknod, const struct path *dir, struct dentry *dentry)
+{
+	return lsm_verdict(on_create(dir, dentry, 0));
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(ab_fg_g_mkdir, const struct path *dir, struct dentry *dentry)
+{
+	return lsm_verdict(on_create(dir, dentry, HOW_DIR));
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(ab_fg_g_unlink, const struct path *dir, struct dentry *dentry)
+{
+	return lsm_verdict(on_remove(dir, dentry, 0));
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(ab_fg_g_link, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	return lsm_verdict(on_link(old_dentry, new_dir, new_dentry));
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(ab_fg_g_rename, const struct path *old_dir,
+	     struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	return lsm_verdict(on_rename(old_dir, old_dentry, new_dir, new_dentry));
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(ab_fg_g_unix_connect, struct sock *sock, struct sock *other)
+{
+	return lsm_verdict(on_unix_connect(other));
+}
+
+/* ---- four more, always through the dispatcher ---- */
 
 SEC("lsm/path_rmdir")
 int BPF_PROG(ab_fg_x_rmdir, const struct path *dir, struct dentry *dentry)
 {
-	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(dir, mnt), (__u64)dentry,
-				    AB_FG_OP_REMOVE, AB_FG_WRITE, HOW_DIR));
+	return lsm_verdict(on_remove(dir, dentry, HOW_DIR));
 }
 
-/* A symlink is a new name in its directory, as mknod makes. */
 SEC("lsm/path_symlink")
 int BPF_PROG(ab_fg_x_symlink, const struct path *dir, struct dentry *dentry)
 {
-	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(dir, mnt), (__u64)dentry,
-				    AB_FG_OP_CREATE, AB_FG_WRITE, 0));
+	return lsm_verdict(on_create(dir, dentry, 0));
 }
 
 SEC("lsm/path_chmod")
 int BPF_PROG(ab_fg_x_chmod, const struct path *path)
 {
-	struct dentry *d = BPF_CORE_READ(path, dentry);
-
-	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(path, mnt), (__u64)d,
-				    AB_FG_OP_CHMOD, AB_FG_WRITE, dir_how(d)));
+	return lsm_verdict(on_attr(path, AB_FG_OP_CHMOD));
 }
 
 SEC("lsm/path_chown")
 int BPF_PROG(ab_fg_x_chown, const struct path *path)
 {
-	struct dentry *d = BPF_CORE_READ(path, dentry);
-
-	return lsm_verdict(fg_check((__u64)BPF_CORE_READ(path, mnt), (__u64)d,
-				    AB_FG_OP_CHOWN, AB_FG_WRITE, dir_how(d)));
+	return lsm_verdict(on_attr(path, AB_FG_OP_CHOWN));
 }
 
 char LICENSE[] SEC("license") = "GPL";

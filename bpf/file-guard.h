@@ -92,6 +92,28 @@ struct ab_fg_config {
 /* Guarded containers the dispatcher (bpf/fg-dispatch.bpf.c) can hold. */
 #define AB_FGD_SLOTS 4096
 
+/* The hooks the dispatcher serves, one prog array each.  The first ten
+ * are the lsm_cgroup ones (dispatched only for containers attached in
+ * global mode); the last four are always dispatched. */
+enum ab_fgd_hook
+{
+  AB_FGD_FILE_OPEN = 0,
+  AB_FGD_EXEC,
+  AB_FGD_MMAP,
+  AB_FGD_TRUNCATE,
+  AB_FGD_MKNOD,
+  AB_FGD_MKDIR,
+  AB_FGD_UNLINK,
+  AB_FGD_LINK,
+  AB_FGD_RENAME,
+  AB_FGD_UNIX_CONNECT,
+  AB_FGD_RMDIR, /* the first always dispatched */
+  AB_FGD_SYMLINK,
+  AB_FGD_CHMOD,
+  AB_FGD_CHOWN,
+  AB_FGD_N_HOOKS
+};
+
 enum ab_fg_op {
 	AB_FG_OP_OPEN = 1,
 	AB_FG_OP_EXEC,

@@ -121,6 +121,7 @@ ab_container_fg_up (const struct ab_config *cfg, const char *id, pid_t pid,
     }
   if (r == 0)
     r = ab_fg_attach (id, cgroup, &plan, (enum ab_fg_mode)mode_of (cfg, id, ir),
+                      cfg->file_guard_global || !ab_fg_cgroup_attach (),
                       root_mnt, ab_ir_generation (ir), err);
 out:
   ab_fg_plan_free (&plan);

@@ -1,5 +1,5 @@
-/* agentbox: the file guard's dispatcher, loaded once and shared
- * (fg-dispatch.h). */
+/* agentbox: the file guard's dispatcher, loaded once per host, hooks
+ * attached as guards need them (fg-dispatch.h). */
 #include "hooks/lib/fg-dispatch.h"
 
 #include <errno.h>
@@ -14,16 +14,32 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/file-guard.h"
 #include "fg-dispatch.skel.h"
 #include "hooks/lib/bpfutil.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 
-/* The prog arrays, in struct ab_fgd_progs order. */
-static const char *const arrays[] = { "tail_rmdir", "tail_symlink",
-                                      "tail_chmod", "tail_chown" };
-#define N_ARRAYS (sizeof arrays / sizeof *arrays)
+static const char *const hook_names[AB_FGD_N_HOOKS] = {
+  [AB_FGD_FILE_OPEN] = "file_open", [AB_FGD_EXEC] = "exec",
+  [AB_FGD_MMAP] = "mmap",           [AB_FGD_TRUNCATE] = "truncate",
+  [AB_FGD_MKNOD] = "mknod",         [AB_FGD_MKDIR] = "mkdir",
+  [AB_FGD_UNLINK] = "unlink",       [AB_FGD_LINK] = "link",
+  [AB_FGD_RENAME] = "rename",       [AB_FGD_UNIX_CONNECT] = "unix_connect",
+  [AB_FGD_RMDIR] = "rmdir",         [AB_FGD_SYMLINK] = "symlink",
+  [AB_FGD_CHMOD] = "chmod",         [AB_FGD_CHOWN] = "chown",
+};
+
+const char *
+ab_fgd_hook_name (enum ab_fgd_hook h)
+{
+  return h < AB_FGD_N_HOOKS ? hook_names[h] : "?";
+}
+
+static void
+pin_path (char *buf, const char *kind, const char *name)
+{
+  snprintf (buf, PATH_MAX, "%s/%s%s", AB_FGD_PIN_DIR, kind, name);
+}
 
 static void
 skel_destroyp (struct fg_dispatch **s)
@@ -33,84 +49,140 @@ skel_destroyp (struct fg_dispatch **s)
 }
 #define cleanup_fgd_skel __attribute__ ((cleanup (skel_destroyp)))
 
-static void
-unpin_all (void)
+/* Reuse every map already pinned, so that this load and the earlier
+ * ones share them. */
+static int
+reuse_pinned (struct fg_dispatch *skel, ab_error_t *err)
 {
-  static const char *const names[]
-      = { "fg_cgroups",  "tail_rmdir",   "tail_symlink", "tail_chmod",
-          "tail_chown",  "link-rmdir",   "link-symlink", "link-chmod",
-          "link-chown" };
+  struct bpf_map *m;
   char path[PATH_MAX];
 
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    {
-      snprintf (path, sizeof path, "%s/%s", AB_FGD_PIN_DIR, names[i]);
-      if (strncmp (names[i], "link-", 5) == 0)
-        ab_bpf_detach_pinned (path);
-      unlink (path);
-    }
-  rmdir (AB_FGD_PIN_DIR);
+  bpf_object__for_each_map (m, skel->obj)
+  {
+    int fd, rc;
+
+    pin_path (path, "", bpf_map__name (m));
+    fd = bpf_obj_get (path);
+    if (fd < 0)
+      continue;
+    rc = bpf_map__reuse_fd (m, fd);
+    close (fd);
+    if (rc < 0)
+      return ab_bpf_error (err, rc, "reuse %s", path);
+  }
+  return 0;
 }
 
-/* Load, attach and pin the dispatcher; on failure nothing stays. */
+/* Attach and pin the hooks of MISSING (a mask of enum ab_fgd_hook),
+ * loading the dispatcher with only those programs and the pinned maps;
+ * pin the maps the first time.  On failure, what this call pinned goes. */
 static int
-install (ab_error_t *err)
+attach_hooks (unsigned missing, ab_error_t *err)
 {
-  cleanup_fgd_skel struct fg_dispatch *skel = NULL;
-  struct bpf_program *p[N_ARRAYS];
-  char path[PATH_MAX];
+  cleanup_fgd_skel struct fg_dispatch *skel = fg_dispatch__open ();
+  char path[PATH_MAX], name[64];
+  unsigned pinned = 0, made = 0;
+  struct bpf_map *m;
   bool created;
-  int rc;
+  int rc = 0;
 
-  skel = fg_dispatch__open_and_load ();
   if (skel == NULL)
-    return ab_bpf_error (err, -errno, "load the file guard's dispatcher");
+    return ab_bpf_error (err, -errno, "open the file guard's dispatcher");
+  if (reuse_pinned (skel, err) < 0)
+    return -1;
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    {
+      snprintf (name, sizeof name, "ab_fgd_%s", hook_names[h]);
+      bpf_program__set_autoload (
+          bpf_object__find_program_by_name (skel->obj, name),
+          (missing >> h) & 1);
+    }
+  rc = fg_dispatch__load (skel);
+  if (rc < 0)
+    return ab_bpf_error (err, rc, "load the file guard's dispatcher");
   if (ab_bpf_make_pin_dir (AB_FGD_PIN_DIR, &created, err) < 0)
     return -1;
-  p[0] = skel->progs.ab_fgd_rmdir;
-  p[1] = skel->progs.ab_fgd_symlink;
-  p[2] = skel->progs.ab_fgd_chmod;
-  p[3] = skel->progs.ab_fgd_chown;
-  /* The maps first: a dispatcher is whole once its links are pinned. */
-  rc = bpf_map__pin (skel->maps.fg_cgroups, AB_FGD_PIN_DIR "/fg_cgroups");
-  for (size_t i = 0; rc == 0 && i < N_ARRAYS; i++)
+  bpf_object__for_each_map (m, skel->obj)
+  {
+    pin_path (path, "", bpf_map__name (m));
+    if (access (path, F_OK) == 0)
+      continue;
+    if ((rc = bpf_map__pin (m, path)) < 0)
+      break;
+    made++;
+  }
+  for (int h = 0; rc == 0 && h < AB_FGD_N_HOOKS; h++)
     {
-      struct bpf_map *m
-          = bpf_object__find_map_by_name (skel->obj, arrays[i]);
+      struct bpf_link *link;
 
-      snprintf (path, sizeof path, "%s/%s", AB_FGD_PIN_DIR, arrays[i]);
-      rc = m ? bpf_map__pin (m, path) : -ENOENT;
-    }
-  for (size_t i = 0; rc == 0 && i < N_ARRAYS; i++)
-    {
-      struct bpf_link *link = bpf_program__attach_lsm (p[i]);
-
+      if (!((missing >> h) & 1))
+        continue;
+      snprintf (name, sizeof name, "ab_fgd_%s", hook_names[h]);
+      link = bpf_program__attach_lsm (
+          bpf_object__find_program_by_name (skel->obj, name));
       if (link == NULL)
         {
           rc = -errno;
           break;
         }
-      snprintf (path, sizeof path, "%s/link-%s", AB_FGD_PIN_DIR,
-                arrays[i] + 5);
+      pin_path (path, "link-", hook_names[h]);
       rc = bpf_link__pin (link, path);
       bpf_link__destroy (link); /* the pin holds it, or nothing does */
+      if (rc == 0)
+        pinned |= 1u << h;
     }
-  if (rc < 0)
+  if (rc == 0)
     {
-      unpin_all ();
-      return ab_bpf_error (err, rc, "install the file guard's dispatcher");
+      int n = __builtin_popcount (missing);
+
+      ab_log_info ("file guard: dispatcher on %d more hook%s", n,
+                   n == 1 ? "" : "s");
+      return 0;
     }
-  ab_log_info ("file guard: dispatcher installed at %s", AB_FGD_PIN_DIR);
-  return 0;
+  /* Closed and clean: the links this call made go; maps it pinned too,
+   * when nothing else was there. */
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if ((pinned >> h) & 1)
+      {
+        pin_path (path, "link-", hook_names[h]);
+        ab_bpf_detach_pinned (path);
+        unlink (path);
+      }
+  if (made && created)
+    {
+      bpf_object__for_each_map (m, skel->obj)
+      {
+        pin_path (path, "", bpf_map__name (m));
+        unlink (path);
+      }
+      rmdir (AB_FGD_PIN_DIR);
+    }
+  return ab_bpf_error (err, rc, "attach the file guard's dispatcher");
+}
+
+/* The hooks of NEED not attached yet: attach them. */
+static int
+ensure_hooks (unsigned need, ab_error_t *err)
+{
+  char path[PATH_MAX];
+  unsigned missing = 0;
+
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    {
+      pin_path (path, "link-", hook_names[h]);
+      if (((need >> h) & 1) && access (path, F_OK) < 0)
+        missing |= 1u << h;
+    }
+  return missing ? attach_hooks (missing, err) : 0;
 }
 
 static int
-open_pinned (const char *name, ab_error_t *err)
+open_pinned (const char *kind, const char *name, ab_error_t *err)
 {
   char path[PATH_MAX];
   int fd;
 
-  snprintf (path, sizeof path, "%s/%s", AB_FGD_PIN_DIR, name);
+  pin_path (path, kind, name);
   fd = bpf_obj_get (path);
   if (fd < 0)
     ab_error_errno (err, "open %s", path);
@@ -118,7 +190,7 @@ open_pinned (const char *name, ab_error_t *err)
 }
 
 /* Serialise the hooks of every container on the host: slots are taken
- * by looking for a free one. */
+ * by looking for a free one, hooks attached once. */
 static int
 lock_pins (ab_error_t *err)
 {
@@ -138,32 +210,57 @@ lock_pins (ab_error_t *err)
   return fd;
 }
 
+static void
+close_all (int *fds)
+{
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if (fds[h] >= 0)
+      close (fds[h]);
+}
+
+/* The prog arrays of the hooks in NEED into FDS (-1 elsewhere). */
+static int
+open_arrays (unsigned need, int *fds, ab_error_t *err)
+{
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    fds[h] = -1;
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if (((need >> h) & 1)
+        && (fds[h] = open_pinned ("tail_", hook_names[h], err)) < 0)
+      return -1;
+  return 0;
+}
+
 int
 ab_fgd_add (const struct ab_fgd_progs *progs, uint64_t cgroup_id,
             uint32_t *slot, ab_error_t *err)
 {
-  const int prog_fds[N_ARRAYS]
-      = { progs->rmdir, progs->symlink, progs->chmod, progs->chown };
-  cleanup_close int lock = -1, cg = -1;
-  int fds[N_ARRAYS] = { -1, -1, -1, -1 };
+  cleanup_close int lock = -1, cg = -1, glob = -1;
+  int fds[AB_FGD_N_HOOKS];
+  unsigned need = 0;
+  bool global;
   uint32_t s, id;
   int r = -1;
 
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if (progs->fd[h] >= 0)
+      need |= 1u << h;
+  /* Every guard has the rmdir hook: its array tells free slots. */
+  if (!((need >> AB_FGD_RMDIR) & 1))
+    return ab_error_set (err, EINVAL, "file guard: no rmdir program");
+  global = (need & ((1u << AB_FGD_RMDIR) - 1)) != 0;
   ab_bpf_libbpf_init ();
   lock = lock_pins (err);
-  if (lock < 0)
+  if (lock < 0 || ensure_hooks (need, err) < 0
+      || (cg = open_pinned ("", "fg_cgroups", err)) < 0
+      || (glob = open_pinned ("", "fg_global", err)) < 0)
     return -1;
-  if (access (AB_FGD_PIN_DIR "/link-chown", F_OK) < 0 && install (err) < 0)
-    return -1;
-  cg = open_pinned ("fg_cgroups", err);
-  for (size_t i = 0; cg >= 0 && i < N_ARRAYS; i++)
-    if ((fds[i] = open_pinned (arrays[i], err)) < 0)
-      goto out;
-  if (cg < 0)
+  if (open_arrays (need, fds, err) < 0)
     goto out;
   /* A free slot: no program in it (a prog array answers with its id). */
   for (s = 0; s < AB_FGD_SLOTS; s++)
-    if (bpf_map_lookup_elem (fds[0], &s, &id) < 0 && errno == ENOENT)
+    if (bpf_map_lookup_elem (fds[AB_FGD_RMDIR], &s, &id) < 0
+        && errno == ENOENT)
       break;
   if (s == AB_FGD_SLOTS)
     {
@@ -171,35 +268,39 @@ ab_fgd_add (const struct ab_fgd_progs *progs, uint64_t cgroup_id,
                     AB_FGD_SLOTS);
       goto out;
     }
-  for (size_t i = 0; i < N_ARRAYS; i++)
-    if (bpf_map_update_elem (fds[i], &s, &prog_fds[i], BPF_ANY) < 0)
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if (fds[h] >= 0
+        && bpf_map_update_elem (fds[h], &s, &progs->fd[h], BPF_ANY) < 0)
       {
-        ab_error_errno (err, "file guard: dispatcher slot %u", s);
+        ab_error_errno (err, "file guard: dispatcher slot %u (%s)", s,
+                        hook_names[h]);
         goto undo;
       }
-  if (bpf_map_update_elem (cg, &cgroup_id, &s, BPF_ANY) < 0)
+  /* The cgroup last: from here on its tasks are dispatched. */
+  if (bpf_map_update_elem (cg, &cgroup_id, &s, BPF_ANY) < 0
+      || (global && bpf_map_update_elem (glob, &cgroup_id, &s, BPF_ANY) < 0))
     {
       ab_error_errno (err, "file guard: dispatcher cgroup %llu",
                       (unsigned long long)cgroup_id);
+      bpf_map_delete_elem (cg, &cgroup_id);
       goto undo;
     }
   *slot = s;
   r = 0;
   goto out;
 undo:
-  for (size_t i = 0; i < N_ARRAYS; i++)
-    bpf_map_delete_elem (fds[i], &s);
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    if (fds[h] >= 0)
+      bpf_map_delete_elem (fds[h], &s);
 out:
-  for (size_t i = 0; i < N_ARRAYS; i++)
-    if (fds[i] >= 0)
-      close (fds[i]);
+  close_all (fds);
   return r;
 }
 
 int
 ab_fgd_remove (uint64_t cgroup_id, uint32_t slot, ab_error_t *err)
 {
-  cleanup_close int lock = -1, cg = -1;
+  cleanup_close int lock = -1, cg = -1, glob = -1;
   uint32_t s;
   int r = 0;
 
@@ -207,20 +308,28 @@ ab_fgd_remove (uint64_t cgroup_id, uint32_t slot, ab_error_t *err)
     return 0;
   ab_bpf_libbpf_init ();
   lock = lock_pins (err);
-  if (lock < 0 || (cg = open_pinned ("fg_cgroups", err)) < 0)
+  if (lock < 0 || (cg = open_pinned ("", "fg_cgroups", err)) < 0
+      || (glob = open_pinned ("", "fg_global", err)) < 0)
     return -1;
-  /* Only our own slot: another container may have it by now if ours
-   * was freed before (the cgroup's entry says whose it is). */
+  /* Only our own slot: the cgroup's entry says whose it is. */
   if (bpf_map_lookup_elem (cg, &cgroup_id, &s) < 0)
     return errno == ENOENT ? 0 : ab_error_errno (err, "file guard: dispatcher");
+  if (s == slot)
+    bpf_map_delete_elem (glob, &cgroup_id);
   if (s != slot || bpf_map_delete_elem (cg, &cgroup_id) < 0)
-    return ab_error_set (err, EIO, "file guard: dispatcher slot %u is not "
-                                   "cgroup %llu's", slot,
-                         (unsigned long long)cgroup_id);
-  for (size_t i = 0; i < N_ARRAYS; i++)
+    return ab_error_set (err, EIO,
+                         "file guard: dispatcher slot %u is not cgroup "
+                         "%llu's",
+                         slot, (unsigned long long)cgroup_id);
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
     {
-      int fd = open_pinned (arrays[i], err);
+      char path[PATH_MAX];
+      int fd;
 
+      pin_path (path, "tail_", hook_names[h]);
+      if (access (path, F_OK) < 0)
+        continue;
+      fd = open_pinned ("tail_", hook_names[h], err);
       if (fd < 0 || (bpf_map_delete_elem (fd, &s) < 0 && errno != ENOENT))
         r = -1;
       if (fd >= 0)

@@ -348,12 +348,24 @@ ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir *narrow,
 
 /* ---- the host ------------------------------------------------------------ */
 
+/* The running kernel's version as MAJOR * 1000 + MINOR, or 0. */
+static int
+kernel_version (char *release, size_t n)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+
+  if (uname (&u) < 0 || sscanf (u.release, "%d.%d", &major, &minor) != 2)
+    return 0;
+  snprintf (release, n, "%s", u.release);
+  return major * 1000 + minor;
+}
+
 bool
 ab_fg_supported (char *why, size_t n)
 {
   struct ab_probe p;
-  struct utsname u;
-  int major = 0, minor = 0;
+  char release[65] = "";
 
   ab_probe_host (&p);
   if (!ab_probe_bpf_lsm_usable (&p))
@@ -362,10 +374,10 @@ ab_fg_supported (char *why, size_t n)
                 p.bpf_in_lsm ? "locked down" : "not an active LSM");
       return false;
     }
-  if (uname (&u) < 0 || sscanf (u.release, "%d.%d", &major, &minor) != 2
-      || major < 6)
+  /* The walks are bpf_loop callbacks. */
+  if (kernel_version (release, sizeof release) < 5017)
     {
-      snprintf (why, n, "kernel %s has no BPF_LSM_CGROUP (6.0+)", u.release);
+      snprintf (why, n, "kernel %s has no bpf_loop (5.17+)", release);
       return false;
     }
   if (p.cgroup2[0] == '\0')
@@ -374,6 +386,14 @@ ab_fg_supported (char *why, size_t n)
       return false;
     }
   return true;
+}
+
+bool
+ab_fg_cgroup_attach (void)
+{
+  char release[65];
+
+  return kernel_version (release, sizeof release) >= 6000;
 }
 
 int
@@ -475,8 +495,29 @@ write_nodes (int sfd, int lfd, const struct ab_fg_plan *p, ab_error_t *err)
   return 0;
 }
 
+/* Which programs a guard loads: on the cgroup, the lsm_cgroup ones;
+ * GLOBAL, their ab_fg_g_* twins for the dispatcher; the ab_fg_x_* ones
+ * always. */
+static void
+fg_choose (struct file_guard *skel, bool global)
+{
+  struct bpf_program *prog;
+
+  bpf_object__for_each_program (prog, skel->obj)
+  {
+    const char *name = bpf_program__name (prog);
+    bool on_cgroup
+        = bpf_program__expected_attach_type (prog) == BPF_LSM_CGROUP;
+
+    if (on_cgroup)
+      bpf_program__set_autoload (prog, !global);
+    else if (strncmp (name, "ab_fg_g_", 8) == 0)
+      bpf_program__set_autoload (prog, global);
+  }
+}
+
 static int
-fg_load (const struct ab_fg_plan *plan, struct file_guard **out,
+fg_load (const struct ab_fg_plan *plan, bool global, struct file_guard **out,
          ab_error_t *err)
 {
   struct file_guard *skel;
@@ -487,6 +528,7 @@ fg_load (const struct ab_fg_plan *plan, struct file_guard **out,
   if (skel == NULL)
     return ab_bpf_error (err, -errno, "open the file guard");
   *out = skel;
+  fg_choose (skel, global);
   rc = bpf_map__set_max_entries (skel->maps.nodes,
                                  (uint32_t)(2 * plan->n + FG_MAP_SLACK));
   if (rc == 0)
@@ -550,8 +592,9 @@ fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
     struct bpf_link *link;
     char name[128];
 
-    /* The ab_fg_x_* programs are the dispatcher's to call. */
-    if (bpf_program__expected_attach_type (prog) != BPF_LSM_CGROUP)
+    /* The plain LSM ones are the dispatcher's to call. */
+    if (bpf_program__expected_attach_type (prog) != BPF_LSM_CGROUP
+        || !bpf_program__autoload (prog))
       continue;
     link = bpf_program__attach_cgroup (prog, cg_fd);
     if (link == NULL)
@@ -567,21 +610,31 @@ fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
   return 0;
 }
 
-/* The hooks past the ten lsm_cgroup ones, through the dispatcher:
- * registered under the cgroup of CG_FD (its inode number is its id). */
+/* The programs the dispatcher calls for this guard (the four past the
+ * ten lsm_cgroup hooks; all fourteen when GLOBAL), registered under the
+ * cgroup of CG_FD (its inode number is its id). */
 static int
-fg_dispatch (struct file_guard *skel, int cg_fd, struct ab_fg_config *c,
-             ab_error_t *err)
+fg_dispatch (struct file_guard *skel, int cg_fd, bool global,
+             struct ab_fg_config *c, ab_error_t *err)
 {
-  const struct ab_fgd_progs progs = {
-    .rmdir = bpf_program__fd (skel->progs.ab_fg_x_rmdir),
-    .symlink = bpf_program__fd (skel->progs.ab_fg_x_symlink),
-    .chmod = bpf_program__fd (skel->progs.ab_fg_x_chmod),
-    .chown = bpf_program__fd (skel->progs.ab_fg_x_chown),
-  };
+  struct ab_fgd_progs progs;
   struct stat st;
   uint32_t slot;
 
+  for (int h = 0; h < AB_FGD_N_HOOKS; h++)
+    {
+      char name[64];
+      struct bpf_program *prog;
+
+      progs.fd[h] = -1;
+      if (h < AB_FGD_RMDIR && !global)
+        continue;
+      snprintf (name, sizeof name, "ab_fg_%s_%s", h < AB_FGD_RMDIR ? "g" : "x",
+                ab_fgd_hook_name (h));
+      prog = bpf_object__find_program_by_name (skel->obj, name);
+      if (prog == NULL || (progs.fd[h] = bpf_program__fd (prog)) < 0)
+        return ab_error_set (err, ENOENT, "file guard: no program %s", name);
+    }
   if (fstat (cg_fd, &st) < 0)
     return ab_error_errno (err, "stat the cgroup");
   if (ab_fgd_add (&progs, st.st_ino, &slot, err) < 0)
@@ -610,8 +663,8 @@ fg_undispatch (const char *dir)
 
 int
 ab_fg_attach (const char *id, const char *cgroup, const struct ab_fg_plan *plan,
-              enum ab_fg_mode mode, uint32_t root_mnt, uint64_t generation,
-              ab_error_t *err)
+              enum ab_fg_mode mode, bool global, uint32_t root_mnt,
+              uint64_t generation, ab_error_t *err)
 {
   cleanup_fg_skel struct file_guard *skel = NULL;
   cleanup_fgconf struct ab_fg_config *c = NULL;
@@ -619,7 +672,7 @@ ab_fg_attach (const char *id, const char *cgroup, const struct ab_fg_plan *plan,
   cleanup_free char *dir = NULL;
   bool created;
 
-  if (fg_load (plan, &skel, err) < 0)
+  if (fg_load (plan, global, &skel, err) < 0)
     return ab_error_wrap (err, "file guard");
   c = config_map (bpf_map__fd (skel->maps.config), err);
   if (c == NULL)
@@ -636,7 +689,7 @@ ab_fg_attach (const char *id, const char *cgroup, const struct ab_fg_plan *plan,
       || ab_bpf_make_pin_dir (dir, &created, err) < 0)
     return ab_error_wrap (err, "file guard");
   if (fg_pin (skel, cg_fd, dir, err) < 0
-      || fg_dispatch (skel, cg_fd, c, err) < 0)
+      || fg_dispatch (skel, cg_fd, global, c, err) < 0)
     {
       /* All or nothing: a half-attached guard is not a guard. */
       fg_unpin_all (dir);

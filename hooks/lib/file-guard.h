@@ -39,9 +39,13 @@ int ab_fg_plan_build (const struct ab_ir *ir, const struct ab_ir *narrow,
                       const struct ab_ir_principal *p, uint32_t gen,
                       struct ab_fg_plan *plan, ab_error_t *err);
 
-/* Where this kernel can attach the file guard: BPF LSM active, lockdown
- * allowing it, BPF_LSM_CGROUP (6.0+).  WHY gets a reason when not. */
+/* Whether this kernel can run the file guard: BPF LSM active, lockdown
+ * allowing it, bpf_loop (5.17+), cgroup2.  WHY gets a reason when not. */
 bool ab_fg_supported (char *why, size_t n);
+
+/* Whether it can attach on the container's cgroup (BPF_LSM_CGROUP,
+ * 6.0+); else the guard runs in global mode, through the dispatcher. */
+bool ab_fg_cgroup_attach (void);
 
 /* The mount id of ROOTFS in PID's mount namespace (the topmost mount
  * on it, which becomes the container's "/"). */
@@ -52,12 +56,14 @@ int ab_fg_root_mount (pid_t pid, const char *rootfs, uint32_t *mnt_id,
 int ab_fg_pin_dir (const char *id, char **out, ab_error_t *err);
 
 /* Load the programs, fill the maps from PLAN (generation 0), set MODE,
- * attach to the cgroup2 directory CGROUP, pin under ab_fg_pin_dir (ID).
- * ROOT_MNT is the mount id of the container's root.  On failure nothing
- * stays attached or pinned. */
+ * attach to the cgroup2 directory CGROUP (GLOBAL: register it with the
+ * host-wide dispatcher for every hook instead), pin under
+ * ab_fg_pin_dir (ID).  ROOT_MNT is the mount id of the container's root.
+ * On failure nothing stays attached or pinned. */
 int ab_fg_attach (const char *id, const char *cgroup,
                   const struct ab_fg_plan *plan, enum ab_fg_mode mode,
-                  uint32_t root_mnt, uint64_t generation, ab_error_t *err);
+                  bool global, uint32_t root_mnt, uint64_t generation,
+                  ab_error_t *err);
 
 /* Unpin everything under ab_fg_pin_dir (ID); missing is success. */
 int ab_fg_detach (const char *id, ab_error_t *err);

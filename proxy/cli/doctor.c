@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hooks/lib/file-guard.h"
 #include "hooks/lib/probe.h"
 #include "lib/cleanup.h"
 #include "proxy/cli/cli.h"
@@ -21,7 +22,8 @@ ab_doctor_cli (int argc, char **argv)
   cleanup_config struct ab_config *cfg = NULL;
   cleanup_free char *reply = NULL;
   struct ab_probe p;
-  char why[512];
+  char why[512], fg_why[160];
+  bool fg;
 
   if (argc > 1)
     {
@@ -53,18 +55,27 @@ ab_doctor_cli (int argc, char **argv)
               p.cgroup2);
   row ("connect guard", p.connect_guard && cfg->net.enabled ? "on" : "off",
        why);
-  snprintf (why, sizeof why,
-            "%s; lsm=%s, lockdown=%s; agentbox's LSM programs run in the VM "
-            "harness only so far",
-            !p.lsm[0] ? "the active LSM list is unknown (securityfs is not "
-                        "mounted)"
-            : !p.bpf_in_lsm ? "bpf is not an active LSM"
-            : ab_probe_bpf_lsm_usable (&p)
-                ? "BPF LSM programs could load"
-                : "lockdown=confidentiality refuses BPF LSM programs",
-            p.lsm[0] ? p.lsm : "?", p.lockdown[0] ? p.lockdown : "?");
-  row ("bpf lsm", "off", why);
-  if (p.landlock_abi)
+  fg = cfg->file_layer && ab_fg_supported (fg_why, sizeof fg_why);
+  if (fg)
+    snprintf (why, sizeof why,
+              "BPF LSM programs enforce the policy's file and exec rules, "
+              "%s; lsm=%s",
+              cfg->file_guard_global || !ab_fg_cgroup_attach ()
+                  ? "every hook through the host-wide dispatcher (global mode)"
+                  : "on each container's cgroup",
+              p.lsm);
+  else
+    snprintf (why, sizeof why, "%s; lsm=%s, lockdown=%s",
+              !cfg->file_layer ? "hardening.file_layer is false"
+              : !p.lsm[0]      ? "the active LSM list is unknown (securityfs "
+                                 "is not mounted)"
+                               : fg_why,
+              p.lsm[0] ? p.lsm : "?", p.lockdown[0] ? p.lockdown : "?");
+  row ("file guard", fg ? "on" : "off", why);
+  if (p.landlock_abi && fg)
+    snprintf (why, sizeof why, "ABI %d; not needed: the file guard is on",
+              p.landlock_abi);
+  else if (p.landlock_abi)
     snprintf (why, sizeof why,
               "ABI %d; applies the policy's file and exec rules when it "
               "has any%s",
@@ -74,7 +85,8 @@ ab_doctor_cli (int argc, char **argv)
     snprintf (why, sizeof why,
               "the kernel has no Landlock: a policy with "
               "file rules fails the create");
-  row ("landlock", p.landlock_abi && cfg->file_layer ? "on" : "off", why);
+  row ("landlock", p.landlock_abi && cfg->file_layer && !fg ? "on" : "off",
+       why);
   if (ab_guardian_call (cfg, "{\"op\": \"status\"}", &reply, &err) == 0)
     {
       reply[strcspn (reply, "\n")] = '\0';

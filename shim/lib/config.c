@@ -376,6 +376,18 @@ hardening_key (const char *file, yaml_document_t *doc, const char *key,
     return ab_yaml_get_bool (file, v, &c->isolate_namespaces, err);
   if (strcmp (key, "file_layer") == 0)
     return ab_yaml_get_bool (file, v, &c->file_layer, err);
+  if (strcmp (key, "file_guard") == 0)
+    {
+      cleanup_free char *how = NULL;
+
+      if (ab_config_get_string (file, v, &how, false, err) < 0)
+        return -1;
+      if (strcmp (how, "auto") != 0 && strcmp (how, "global") != 0)
+        return ab_yaml_error (err, file, v,
+                              "`%s`: expected auto or global", how);
+      c->file_guard_global = strcmp (how, "global") == 0;
+      return 0;
+    }
   return ab_yaml_error (err, file, k, "unknown key `hardening.%s`", key);
 }
 

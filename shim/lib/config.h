@@ -34,6 +34,10 @@ struct ab_config
                                pid/ipc/uts replaced by new ones */
   bool file_layer;          /* `hardening.file_layer`, default true: the
                                policy's file/exec rules through Landlock */
+  bool file_guard_global;   /* `hardening.file_guard: global`: the BPF file
+                               guard through the host-wide dispatcher even
+                               where BPF_LSM_CGROUP exists (default auto:
+                               only where it does not) */
 
   /* network (docs/network.md): */
   struct ab_netconf

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hooks/lib/file-guard.h"
 #include "hooks/lib/probe.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -18,6 +19,7 @@ static int
 layers (const struct ab_config *cfg, struct ab_buf *b)
 {
   struct ab_probe p;
+  char why[160];
   int r = ab_buf_puts (b, "mounts,capabilities");
 
   ab_probe_host (&p);
@@ -35,7 +37,11 @@ layers (const struct ab_config *cfg, struct ab_buf *b)
     r = ab_buf_puts (b, ",connect-guard");
   if (r == 0 && cfg->net.enabled && cfg->hx.enabled)
     r = ab_buf_puts (b, ",hostexec");
-  if (r == 0 && cfg->file_layer && p.landlock_abi)
+  if (r == 0 && cfg->file_layer && ab_fg_supported (why, sizeof why))
+    r = ab_buf_puts (b, cfg->file_guard_global || !ab_fg_cgroup_attach ()
+                            ? ",file-guard-global"
+                            : ",file-guard");
+  else if (r == 0 && cfg->file_layer && p.landlock_abi)
     r = ab_buf_printf (b, ",landlock-abi-%d", p.landlock_abi);
   return r;
 }

@@ -22,7 +22,7 @@ teardown() {
 	[[ "$output" == *"network        on"* ]]
 	[[ "$output" == *"connect guard  on       cgroup sock_addr programs load"* ]]
 	[[ "$output" =~ landlock\ +on\ +ABI\ [1-9] ]]
-	[[ "$output" == *"bpf lsm        off"* ]]
+	[[ "$output" == *"file guard     off"* ]]
 	[[ "$output" == *"guardian       stopped"* ]]
 	new_id
 	abr create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "policy/ir.h"
 #include "shim/lib/config.h"
 #include "tests/unit/unit.h"
 
@@ -195,7 +196,11 @@ TEST (every_key_read)
                   "  seccomp: false\n"
                   "  seccomp_deny: [bpf]\n"
                   "  masked_paths: false\n"
-                  "  namespaces: false\n",
+                  "  namespaces: false\n"
+                  "  file_guard: global\n"
+                  "network:\n"
+                  "  policy_dir: /srv/policies\n"
+                  "  annotation_modes: [enforce, record]\n",
                   &c);
   CHECK (e == NULL);
   if (c == NULL)
@@ -209,6 +214,10 @@ TEST (every_key_read)
   CHECK (!c->no_new_privileges && !c->seccomp && !c->masked_paths
          && !c->isolate_namespaces);
   CHECK (has (c->seccomp_deny, "bpf") && !has (c->seccomp_deny, "ptrace"));
+  CHECK (c->file_guard_global);
+  CHECK_STR (c->net.policy_dir, "/srv/policies");
+  CHECK (c->net.annotation_modes
+         == (1u << AB_IR_MODE_ENFORCE | 1u << AB_IR_MODE_RECORD));
   ab_config_free (c);
 }
 
@@ -370,6 +379,14 @@ TEST (more_errors_and_forms)
                   want);
   snprintf (want, sizeof want, "%s:1:10: expected a string, got a list", path);
   CHECK_CONTAINS (load ("runtime: [runc]\n", &c), want);
+  snprintf (want, sizeof want, "%s:1:25: `cgroup`: expected auto or global",
+            path);
+  CHECK_CONTAINS (load ("hardening: {file_guard: cgroup}\n", &c), want);
+  snprintf (want, sizeof want,
+            "%s:2:21: `lax`: not a mode (enforce, shadow, record)", path);
+  CHECK_CONTAINS (load ("network:\n  annotation_modes: [lax]\n", &c), want);
+  snprintf (want, sizeof want, "%s:2:15: ", path);
+  CHECK_CONTAINS (load ("network:\n  policy_dir: relative\n", &c), want);
   /* Globs and ~/ are accepted; caps in any spelling are stored as CAP_X. */
   CHECK (load ("hardening:\n  sensitive_paths: [/run/user/*/bus, ~/.x]\n"
                "  drop_capabilities: [net_raw, Cap_Bpf]\n",

@@ -94,12 +94,14 @@ add_program "$(command -v bpftool)" /usr/sbin/bpftool
 for p in agentbox-runc agentbox-hook agentboxd agentbox hostexec agentbox-init; do
 	add_program "$B/$p" "/usr/local/bin/$p"
 done
-# AB_VM_ONLY=NAME.sh: that guest test alone (a quicker loop while working);
+# AB_VM_ONLY="NAME.sh ...": those guest tests alone (a quicker loop while
+# working; *.inc files, shared bodies, come too);
 # AB_VM_SUITE=bench: the benchmarks of tests/vm/bench/ instead of the tests.
 if [ "${AB_VM_SUITE:-}" = bench ]; then
 	cp "$here/guest/helpers" "$here"/bench/*.sh "$root/tests/"
 elif [ -n "${AB_VM_ONLY:-}" ]; then
-	cp "$here/guest/helpers" "$here/guest/$AB_VM_ONLY" "$root/tests/"
+	cp "$here/guest/helpers" "$here"/guest/*.inc "$root/tests/"
+	for t in $AB_VM_ONLY; do cp "$here/guest/$t" "$root/tests/"; done
 else
 	cp "$here"/guest/* "$root/tests/"
 fi
