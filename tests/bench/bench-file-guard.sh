@@ -31,5 +31,21 @@ END {
 			deep[r], deep[r] / deep[0], exec_[r], exec_[r] / exec_[0]
 	}
 }' "$log"
+echo
+echo "## file guard in global mode (every hook through the host-wide dispatcher)"
+echo
+awk '
+/^# bench 0 / { base_open = $4; base_deep = $5; base_exec = $6 }
+/^# bench-global / { open[$3] = $4; deep[$3] = $5; exec_[$3] = $6 }
+END {
+	if (!("g1000" in open)) { print "(the global-mode run did not finish)"; exit }
+	printf "| container | open+close /etc/hostname | ratio | open+close 7-deep | ratio | fork+exec | ratio |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|\n"
+	printf "| no guard, dispatcher on file_open (vs no dispatcher above) | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
+		open[0], open[0] / base_open, deep[0], deep[0] / base_deep, exec_[0], exec_[0] / base_exec
+	printf "| 1,000 rules, global mode (vs no guard, same phase) | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
+		open["g1000"], open["g1000"] / open[0], deep["g1000"], deep["g1000"] / deep[0], \
+		exec_["g1000"], exec_["g1000"] / exec_[0]
+}' "$log"
 grep '^not ok' "$log" && exit 1
 exit 0

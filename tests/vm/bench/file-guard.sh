@@ -2,8 +2,8 @@
 # Bench (make bench, in the VM): what the file guard costs a container.
 # open/close and fork+exec loops inside one container per policy size:
 # no file rules (nothing attached), 10, 1,000 and 10,000 rules.  Prints
-# "# bench RULES open_ns exec_us" lines; bench-file-guard.sh makes the
-# table.  Each figure is the best of ROUNDS runs, the policies
+# "# bench RULES open_ns exec_us" lines, then the same in global mode
+# ("# bench-global"); bench-file-guard.sh makes the tables.  Each figure is the best of ROUNDS runs, the policies
 # interleaved round by round so that drift hits them alike.
 . /tests/helpers
 
@@ -25,6 +25,16 @@ policy() {
 	}'
 }
 
+# bench_bundle DIR: a fresh bundle with the files the loops use (a used
+# one carries the hooks agentbox-runc added for its first container).
+bench_bundle() {
+	new_bundle $1 'exec sleep 600'
+	echo fgb >$1/rootfs/etc/hostname
+	mkdir -p $1/rootfs/data/d7/s7/a/b/c
+	echo x >$1/rootfs/data/d7/s7/a/b/c/f
+	cp /tests/bin/fg-probe $1/rootfs/bin/
+}
+
 for n in 0 10 1000 10000; do
 	mkdir -p $T/$n
 	policy $n >$T/$n/policy.cedar
@@ -35,11 +45,7 @@ network:
   enabled: false
   policy: [$T/$n/policy.cedar]
 YAML
-	new_bundle $T/$n/b 'exec sleep 600'
-	echo fgb >$T/$n/b/rootfs/etc/hostname
-	mkdir -p $T/$n/b/rootfs/data/d7/s7/a/b/c
-	echo x >$T/$n/b/rootfs/data/d7/s7/a/b/c/f
-	cp /tests/bin/fg-probe $T/$n/b/rootfs/bin/
+	bench_bundle $T/$n/b
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc run -d \
 		-b $T/$n/b fgb-$n </dev/null >$T/$n/run.out 2>&1
 	check "bench container with $n rules starts" test $? -eq 0
@@ -64,5 +70,34 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 for n in 0 10 1000 10000; do
 	echo "# bench $n $(min <$T/$n/open) $(min <$T/$n/deep) $(min <$T/$n/exec)"
+done
+
+# Global mode (every hook through the host-wide dispatcher): a 1,000-rule
+# guard, and what the dispatcher costs a container with no guard once it
+# serves file_open for the whole host.  The dispatcher attaches those
+# hooks only now, so the figures above did not pay for it.
+n=g1000
+mkdir -p $T/$n
+policy 1000 >$T/$n/policy.cedar
+sed "s|$T/1000|$T/$n|g" $T/1000/config.yaml >$T/$n/config.yaml
+printf 'hardening:\n  file_guard: global\n' >>$T/$n/config.yaml
+bench_bundle $T/$n/b
+AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc run -d \
+	-b $T/$n/b fgb-$n </dev/null >$T/$n/run.out 2>&1
+check "bench container in global mode starts" test $? -eq 0
+check "the dispatcher serves file_open" test -e /sys/fs/bpf/agentbox/@fg-dispatch/link-file_open
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	for n in 0 g1000; do
+		ex $n fg-probe openloop /etc/hostname "$OPENS" >>$T/$n/gopen
+		ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" >>$T/$n/gdeep
+		ex $n fg-probe execloop /bin/true "$EXECS" >>$T/$n/gexec
+	done
+	r=$((r + 1))
+done
+for n in 0 g1000; do
+	echo "# bench-global $n $(min <$T/$n/gopen) $(min <$T/$n/gdeep) $(min <$T/$n/gexec)"
+done
+for n in 0 10 1000 10000 g1000; do
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc delete --force fgb-$n >/dev/null 2>&1
 done
