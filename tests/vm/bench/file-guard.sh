@@ -59,18 +59,25 @@ ex() {
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc exec fgb-$n "$@"
 }
 min() { sort -n | head -1; }
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-	for n in 0 10 1000 10000; do
-		ex $n fg-probe openloop /etc/hostname "$OPENS" >>$T/$n/open
-		ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" >>$T/$n/deep
-		ex $n fg-probe execloop /bin/true "$EXECS" >>$T/$n/exec
+
+# measure TAG CONTAINER...: ROUNDS rounds over the containers, then one
+# "# TAG N open_ns deep_ns exec_us" line each (the best of the rounds).
+measure() {
+	local tag=$1 r=0 n
+	shift
+	while [ $r -lt "$ROUNDS" ]; do
+		for n in "$@"; do
+			ex $n fg-probe openloop /etc/hostname "$OPENS" >>$T/$n/$tag.open
+			ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" >>$T/$n/$tag.deep
+			ex $n fg-probe execloop /bin/true "$EXECS" >>$T/$n/$tag.exec
+		done
+		r=$((r + 1))
 	done
-	r=$((r + 1))
-done
-for n in 0 10 1000 10000; do
-	echo "# bench $n $(min <$T/$n/open) $(min <$T/$n/deep) $(min <$T/$n/exec)"
-done
+	for n in "$@"; do
+		echo "# $tag $n $(min <$T/$n/$tag.open) $(min <$T/$n/$tag.deep) $(min <$T/$n/$tag.exec)"
+	done
+}
+measure bench 0 10 1000 10000
 
 # Global mode (every hook through the host-wide dispatcher): a 1,000-rule
 # guard, and what the dispatcher costs a container with no guard once it
@@ -86,18 +93,7 @@ AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc run -d \
 	-b $T/$n/b fgb-$n </dev/null >$T/$n/run.out 2>&1
 check "bench container in global mode starts" test $? -eq 0
 check "the dispatcher serves file_open" test -e /sys/fs/bpf/agentbox/@fg-dispatch/link-file_open
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-	for n in 0 g1000; do
-		ex $n fg-probe openloop /etc/hostname "$OPENS" >>$T/$n/gopen
-		ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" >>$T/$n/gdeep
-		ex $n fg-probe execloop /bin/true "$EXECS" >>$T/$n/gexec
-	done
-	r=$((r + 1))
-done
-for n in 0 g1000; do
-	echo "# bench-global $n $(min <$T/$n/gopen) $(min <$T/$n/gdeep) $(min <$T/$n/gexec)"
-done
+measure bench-global 0 g1000
 for n in 0 10 1000 10000 g1000; do
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc delete --force fgb-$n >/dev/null 2>&1
 done
