@@ -67,24 +67,17 @@ fg_rec_read (const struct ab_config *cfg, const char *id, struct fg_rec *r,
   return 1;
 }
 
-/* The container's io.agentbox.mode (create checked it against the
- * config; one the config no longer allows gives enforce), else the
- * policy's. */
+/* The container's io.agentbox.mode, else the policy's. */
 static enum ab_ir_mode
 mode_of (const struct ab_config *cfg, const char *id, const struct ab_ir *ir)
 {
   cleanup_free char *dir = NULL;
   cleanup_error ab_error_t err = NULL;
-  enum ab_ir_mode m;
-  char v[16];
+  char v[16] = "";
 
-  if (ab_state_dir (cfg, id, &dir, &err) < 0)
-    return ab_ir_mode (ir);
-  ab_state_annotation (dir, AB_ANN_MODE, v, sizeof v);
-  if (v[0] == '\0')
-    return ab_ir_mode (ir);
-  return ab_config_annotation_mode (cfg, v, &m, &err) == 0 ? m
-                                                           : AB_IR_MODE_ENFORCE;
+  if (ab_state_dir (cfg, id, &dir, &err) == 0)
+    ab_state_annotation (dir, AB_ANN_MODE, v, sizeof v);
+  return ab_config_container_mode (cfg, v[0] ? v : NULL, ab_ir_mode (ir));
 }
 
 int

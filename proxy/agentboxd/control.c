@@ -113,18 +113,9 @@ read_state (const char *dir, struct container *c)
   p = ab_json_get_string (ab_json_get (st, "annotations"), AB_ANN_POLICY);
   if (p)
     snprintf (c->policy, sizeof c->policy, "%s", p);
-  c->mode = -1;
   p = ab_json_get_string (ab_json_get (st, "annotations"), AB_ANN_MODE);
-  if (p)
-    {
-      cleanup_error ab_error_t e = NULL;
-      enum ab_ir_mode m;
-
-      /* create checked it; one the config no longer allows enforces. */
-      c->mode = ab_config_annotation_mode (g_cfg, p, &m, &e) == 0
-                    ? (int)m
-                    : AB_IR_MODE_ENFORCE;
-    }
+  c->mode = p ? (int)ab_config_container_mode (g_cfg, p, AB_IR_MODE_ENFORCE)
+              : -1;
   b = ab_json_get_string (st, "bundle");
   c->bundle = b ? strdup (b) : NULL;
 }

@@ -56,6 +56,20 @@ ab_config_annotation_mode (const struct ab_config *cfg, const char *value,
   return 0;
 }
 
+enum ab_ir_mode
+ab_config_container_mode (const struct ab_config *cfg, const char *value,
+                          enum ab_ir_mode dflt)
+{
+  cleanup_error ab_error_t err = NULL;
+  enum ab_ir_mode m;
+
+  if (value == NULL)
+    return dflt;
+  return ab_config_annotation_mode (cfg, value, &m, &err) == 0
+             ? m
+             : AB_IR_MODE_ENFORCE;
+}
+
 static bool
 policy_name_ok (const char *name)
 {

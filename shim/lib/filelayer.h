@@ -43,6 +43,13 @@ int ab_config_load_policy (const struct ab_config *cfg, struct ab_ir **out,
 int ab_config_annotation_mode (const struct ab_config *cfg, const char *value,
                                enum ab_ir_mode *mode, ab_error_t *err);
 
+/* The mode of a container created with io.agentbox.mode VALUE (NULL:
+ * none, then DFLT).  create checked VALUE; one the config no longer
+ * allows gives enforce (closed). */
+enum ab_ir_mode ab_config_container_mode (const struct ab_config *cfg,
+                                          const char *value,
+                                          enum ab_ir_mode dflt);
+
 /* Compile the narrowing policy NAME: NAME.cedar and/or NAME.yaml in
  * network.policy_dir.  NAME must be a plain name (letters, digits, '.',
  * '_', '-'; not starting with '.'), and at least one file must exist.
