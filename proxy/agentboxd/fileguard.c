@@ -372,7 +372,7 @@ fg_update_all (struct ab_ir *ir)
   for (struct follow *f = follows; f; f = f->next)
     {
       cleanup_error ab_error_t err = NULL;
-      cleanup_ir struct ab_ir *nir = NULL;
+      cleanup_ir struct ab_ir *nir = narrow_of (f);
       struct ab_ir_principal p
           = { .container = f->id,
               .project = f->project[0] ? f->project : NULL };
@@ -380,9 +380,8 @@ fg_update_all (struct ab_ir *ir)
       /* A container whose new rules do not write keeps its old ones; so
        * does one whose narrowing policy is not loaded (policy_load
        * loads them all or changes nothing, so that is rare). */
-      if (f->policy[0] && (nir = policy_narrow (f->policy, &err)) == NULL)
-        ab_log_warning ("container %s: %s: old file rules kept", f->id,
-                        err->msg);
+      if (f->policy[0] && nir == NULL)
+        ab_log_warning ("container %s: old file rules kept", f->id);
       else if (ab_fg_update (f->id, ir, nir, &p, ab_ir_generation (ir), &err)
                < 0)
         ab_log_warning ("container %s: %s", f->id, err->msg);
