@@ -209,15 +209,7 @@ as() {
 	# CRI gives every container of the pod the pod's annotations.
 	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox", "io.agentbox.policy": "api-only"}'
 	start_agent
-	sandbox=$ID
-	spid=$(abr state "$sandbox" | jq -r .pid)
-	mkdir -p "$T/app"
-	jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" '
-	  .root.path = $root
-	  | .process.args = ["/bin/sh", "-c", "sleep 600"]
-	  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
-	  | .annotations = {"io.kubernetes.cri.container-type": "container", "io.agentbox.policy": "api-only"}' \
-		"$T/orig.json" >"$T/app/config.json"
+	app_bundle "$T/app" "$ID" '{"io.kubernetes.cri.container-type": "container", "io.agentbox.policy": "api-only"}'
 	new_id
 	abr run -d -b "$T/app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
 	run as "$ID" "nslookup api.allowed.example"

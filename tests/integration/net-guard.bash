@@ -73,6 +73,21 @@ net_bundle() {
 	cp "$B/tools/udp-probe" "$BUNDLE/rootfs/bin/udp-probe"
 }
 
+# app_bundle DIR SANDBOX ANNOTATIONS: a pod app container's bundle as CRI
+# writes it, from $T/orig.json: $BUNDLE's rootfs, `sleep 600`, the
+# sandbox container's network namespace by path, and ANNOTATIONS (a JSON
+# object).
+app_bundle() {
+	local spid
+	spid=$(abr state "$2" | jq -r .pid) || return 1
+	mkdir -p "$1"
+	jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" --argjson ann "$3" '
+	  .root.path = $root
+	  | .process.args = ["/bin/sh", "-c", "sleep 600"]
+	  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
+	  | .annotations = $ann' "$T/orig.json" >"$1/config.json"
+}
+
 # start_agent: a detached container running `sleep`, for exec.
 start_agent() {
 	new_id

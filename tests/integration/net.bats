@@ -258,13 +258,7 @@ direct() {
 	# The app container's bundle, as CRI writes it: the sandbox's network
 	# namespace by path.
 	app=$T/app
-	mkdir -p "$app"
-	jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" '
-	  .root.path = $root
-	  | .process.args = ["/bin/sh", "-c", "sleep 600"]
-	  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
-	  | .annotations = {"io.kubernetes.cri.container-type": "container"}' \
-		"$T/orig.json" >"$app/config.json"
+	app_bundle "$app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
 	new_id
 	abr run -d -b "$app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
 	# Same namespace, no address of its own, the sandbox's DNS and proxy.
@@ -305,15 +299,8 @@ direct() {
 	peer_if=$(jq -r .peer_if "$STATE/containers/$sandbox/net.json")
 	apps=()
 	for n in 1 2; do
-		mkdir -p "$T/app$n"
-		jq --arg ns "/proc/$spid/ns/net" --arg root "$BUNDLE/rootfs" --arg n "$n" '
-		  .root.path = $root
-		  | .process.args = ["/bin/sh", "-c", "sleep 600"]
-		  | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $ns}]
-		  | .annotations = {"io.kubernetes.cri.container-type": "container",
-		                    "io.kubernetes.cri.sandbox-id": "pod1",
-		                    "io.kubernetes.cri.container-name": ("app" + $n)}' \
-			"$T/orig.json" >"$T/app$n/config.json"
+		app_bundle "$T/app$n" "$sandbox" "{\"io.kubernetes.cri.container-type\": \"container\",
+			\"io.kubernetes.cri.sandbox-id\": \"pod1\", \"io.kubernetes.cri.container-name\": \"app$n\"}"
 		new_id
 		abr run -d -b "$T/app$n" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
 		apps+=("$ID")
