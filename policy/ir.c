@@ -846,12 +846,6 @@ ab_ir_mode_parse (const char *s, enum ab_ir_mode *m)
 }
 
 bool
-ab_ir_permits (const struct ab_ir *ir, const struct ab_ir_result *res)
-{
-  return ab_ir_mode_permits (ir->mode, res);
-}
-
-bool
 ab_ir_mode_permits (enum ab_ir_mode m, const struct ab_ir_result *res)
 {
   /* Shadow and record let everything through by definition; the caller

@@ -219,11 +219,9 @@ ab_ir_check_hostexec (const struct ab_ir *ir, const struct ab_ir_principal *p,
                       const struct ab_ir_rule **rule,
                       const struct ab_hostexec_rule **hrule, ab_error_t *err);
 
-/* Whether to let the request through under the IR's mode: enforce obeys
- * the decision, shadow and record allow (and the caller logs
- * `would-deny`). */
-bool ab_ir_permits (const struct ab_ir *ir, const struct ab_ir_result *res);
-/* The same under mode M (a container's own, io.agentbox.mode). */
+/* Whether to let the request through under mode M (the IR's, or a
+ * container's own io.agentbox.mode): enforce obeys the decision, shadow
+ * and record allow (and the caller logs `would-deny`). */
 bool ab_ir_mode_permits (enum ab_ir_mode m, const struct ab_ir_result *res);
 
 /* ---- narrowing (annotation io.agentbox.policy, docs/narrowing.md) ----

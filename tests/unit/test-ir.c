@@ -809,7 +809,7 @@ TEST (yaml_proxy_and_hostexec)
   CHECK (ab_ir_check_host (ir, NULL, "bad.npmjs.org", 443, &r, &err) == 0
          && r.decision == AB_IR_DENY && r.rule && r.rule->loc.line == 7);
   /* Shadow mode lets the denied request through. */
-  CHECK (ab_ir_permits (ir, &r));
+  CHECK (ab_ir_mode_permits (ab_ir_mode (ir), &r));
   CHECK (ab_ir_check_hostexec (ir, NULL, "git status", &v, &rule, &hrule, &err)
              == 0
          && v == AB_HOSTEXEC_VERDICT_RUN && hrule);
