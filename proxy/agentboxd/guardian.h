@@ -35,6 +35,8 @@ struct ev
 int loop_init (ab_error_t *err);
 int loop_add (struct ev *e, uint32_t events, ab_error_t *err);
 int loop_mod (struct ev *e, uint32_t events);
+/* Stop watching E, and drop its events still pending in the batch being
+ * dispatched: after this, E may be freed or given a new fd. */
 void loop_del (struct ev *e);
 /* Run until loop_stop(); every second, TICK is called. */
 int loop_run (void (*tick) (uint64_t now_ms), ab_error_t *err);

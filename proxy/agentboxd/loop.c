@@ -10,6 +10,10 @@
 
 static int epfd = -1;
 static bool stopping;
+/* The batch loop_run is dispatching: events after the one being handled
+ * are still to come, and a handler may delete (and free) their owners. */
+static struct epoll_event *batch;
+static int batch_next, batch_n;
 
 int
 loop_init (ab_error_t *err)
@@ -40,11 +44,17 @@ loop_mod (struct ev *e, uint32_t events)
   return epoll_ctl (epfd, EPOLL_CTL_MOD, e->fd, &ee);
 }
 
+/* Also drops E's events still pending in the batch: the caller may free
+ * E next (closing a tunnel frees both of its ends), or reuse it for a
+ * new fd (the next upstream address). */
 void
 loop_del (struct ev *e)
 {
   if (e->fd >= 0)
     epoll_ctl (epfd, EPOLL_CTL_DEL, e->fd, NULL);
+  for (int i = batch_next; i < batch_n; i++)
+    if (batch[i].data.ptr == e)
+      batch[i].data.ptr = NULL;
 }
 
 uint64_t
@@ -75,11 +85,16 @@ loop_run (void (*tick) (uint64_t now), ab_error_t *err)
 
       if (n < 0 && errno != EINTR)
         return ab_error_errno (err, "epoll_wait");
-      for (int i = 0; i < n; i++)
+      batch = evs;
+      batch_n = n < 0 ? 0 : n;
+      for (batch_next = 0; batch_next < batch_n;)
         {
-          struct ev *e = evs[i].data.ptr;
-          e->fn (e, evs[i].events);
+          struct epoll_event *ee = &evs[batch_next++];
+          struct ev *e = ee->data.ptr;
+          if (e)
+            e->fn (e, ee->events);
         }
+      batch_n = batch_next = 0;
       resolve_flush ();
       now = now_ms ();
       if (now - last >= 1000)

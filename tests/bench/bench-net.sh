@@ -186,7 +186,10 @@ for _ in 1 2 3; do
 	measured "$TP_PID" "$R/rate-tp" in_cli rate -p "$TP_V4:$TP_PORT" -n "$NAME:$RATE_TP" -s "$RATE_S" -c 32
 	measured "" "$R/rate-direct" in_cli rate -t "$INET_V4:$RATE_DIRECT" -n "$NAME:$RATE_DIRECT" -s "$RATE_S" -c 32
 done
-kill -0 "$GPID" 2>/dev/null || say "agentboxd died during the run"
+kill -0 "$GPID" 2>/dev/null || {
+	say "agentboxd died during the run; its log ends:"
+	tail -5 "$STATE/agentboxd.log" >&2
+}
 
 # ---- report ----
 
