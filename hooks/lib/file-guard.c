@@ -367,7 +367,7 @@ ab_fg_supported (char *why, size_t n)
   struct ab_probe p;
   char release[65] = "";
 
-  ab_probe_host (&p);
+  ab_probe_lsm (&p);
   if (!ab_probe_bpf_lsm_usable (&p))
     {
       snprintf (why, n, "BPF LSM is %s",

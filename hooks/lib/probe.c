@@ -42,7 +42,7 @@ cgroup2_mount (char *out, size_t cap)
 }
 
 void
-ab_probe_host (struct ab_probe *p)
+ab_probe_lsm (struct ab_probe *p)
 {
   char lock[128];
   const char *open_, *close_;
@@ -62,6 +62,12 @@ ab_probe_host (struct ab_probe *p)
     snprintf (p->lockdown, sizeof p->lockdown, "%.*s",
               (int)(close_ - open_ - 1), open_ + 1);
   cgroup2_mount (p->cgroup2, sizeof p->cgroup2);
+}
+
+void
+ab_probe_host (struct ab_probe *p)
+{
+  ab_probe_lsm (p);
 #ifdef SYS_landlock_create_ruleset
   long abi = syscall (SYS_landlock_create_ruleset, NULL, 0,
                       LANDLOCK_CREATE_RULESET_VERSION);

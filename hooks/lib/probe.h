@@ -17,6 +17,11 @@ struct ab_probe
 
 void ab_probe_host (struct ab_probe *p);
 
+/* Only what files say: lsm, lockdown and cgroup2, not the two fields
+ * that take a syscall or a program load (landlock_abi, connect_guard
+ * stay 0).  For a create's hot path. */
+void ab_probe_lsm (struct ab_probe *p);
+
 /* BPF LSM programs could load: bpf is an active LSM and lockdown does not
  * forbid them (confidentiality does). */
 bool ab_probe_bpf_lsm_usable (const struct ab_probe *p);
