@@ -35,6 +35,20 @@ PKGS := yajl libseccomp libcap yaml-0.1 libpcre2-8 libnl-3.0 libnl-route-3.0 \
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
+# The programs link the small libraries in (STATIC_DEPS=1, the default):
+# agentbox-runc and agentbox-hook run on every container start, and
+# loading ten shared objects cost them ~2 ms each here (docs/start-time.md).
+# libc and OpenSSL stay shared.  Debian names yajl's archive libyajl_s.a.
+STATIC_DEPS ?= 1
+ifeq ($(STATIC_DEPS),1)
+STATIC_PKGS := $(filter-out openssl,$(PKGS))
+PROG_LIBS := -Wl,-Bstatic $(patsubst -lyajl,-lyajl_s,$(filter-out -lpthread \
+	-lm,$(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS)))) \
+	-Wl,-Bdynamic $(shell $(PKG_CONFIG) --libs openssl)
+else
+PROG_LIBS := $(PKG_LIBS)
+endif
+
 WARN := -Wall -Wextra -Werror -Wformat=2 -Werror=format-security \
 	-Werror=implicit-function-declaration -Wmissing-prototypes \
 	-Wstrict-prototypes -Wshadow -Wpointer-arith -Wvla \
@@ -145,7 +159,7 @@ $(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxpro
 
 $(PROGRAMS):
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(PROG_LIBS)
 
 all: $(PROGRAMS) $(PROGRAMS_STATIC)
 .DEFAULT_GOAL := all
