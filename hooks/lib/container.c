@@ -158,9 +158,11 @@ up_free (struct up *u)
 }
 
 /* A container that joined another's network: that one's addresses, for
- * a guard on this one's cgroup. */
+ * a guard on this one's cgroup.  Going DOWN, the owner may be gone
+ * already (a pod's sandbox deleted before its containers): undoing the
+ * guard needs no address, so that is no error. */
 static int
-up_init_joined (struct up *u, const char *dir, ab_error_t *err)
+up_init_joined (struct up *u, const char *dir, bool down, ab_error_t *err)
 {
   cleanup_free char *owner = NULL, *owner_dir = NULL;
 
@@ -171,18 +173,24 @@ up_init_joined (struct up *u, const char *dir, ab_error_t *err)
       ab_error_free (err);
       return 0; /* no network of agentbox's */
     }
-  if (ab_state_dir (u->cfg, owner, &owner_dir, err) < 0
-      || ab_netaddr_read (owner_dir, &u->a, err) < 0)
-    return ab_error_wrap (err, "the network of %s, which it joined", owner);
+  if (ab_state_dir (u->cfg, owner, &owner_dir, err) < 0)
+    return -1;
   u->joined = true;
-  return 1;
+  if (ab_netaddr_read (owner_dir, &u->a, err) == 0)
+    return 1;
+  if (down && (*err)->status == ENOENT)
+    {
+      ab_error_free (err);
+      return 1;
+    }
+  return ab_error_wrap (err, "the network of %s, which it joined", owner);
 }
 
 /* Load what both directions need.  1: the container has a network of its
  * own; 0: it has none to manage. */
 static int
 up_init (struct up *u, const struct ab_config *cfg, const char *id, pid_t pid,
-         ab_error_t *err)
+         bool down, ab_error_t *err)
 {
   cleanup_free char *dir = NULL;
 
@@ -200,7 +208,7 @@ up_init (struct up *u, const struct ab_config *cfg, const char *id, pid_t pid,
   if ((*err)->status != ENOENT)
     return -1;
   ab_error_free (err);
-  return up_init_joined (u, dir, err);
+  return up_init_joined (u, dir, down, err);
 }
 
 int
@@ -209,7 +217,7 @@ ab_container_net_up (const struct ab_config *cfg, const char *id, pid_t pid,
 {
   struct up u;
   size_t i;
-  int r = up_init (&u, cfg, id, pid, err);
+  int r = up_init (&u, cfg, id, pid, false, err);
 
   if (r <= 0)
     {
@@ -241,7 +249,7 @@ ab_container_net_down (const struct ab_config *cfg, const char *id,
 {
   cleanup_error ab_error_t first = NULL;
   struct up u;
-  int r = up_init (&u, cfg, id, 0, err);
+  int r = up_init (&u, cfg, id, 0, true, err);
 
   if (r <= 0)
     {

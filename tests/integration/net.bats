@@ -290,6 +290,24 @@ direct() {
 	[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" != "$(readlink /proc/1/ns/net)" ]
 }
 
+@test "net: an app container deleted after its pod's sandbox still leaves nothing" {
+	cp "$BUNDLE/config.json" "$T/orig.json"
+	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox"}'
+	start_agent
+	sandbox=$ID
+	app_bundle "$T/app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
+	new_id
+	abr run -d -b "$T/app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+	[ -d "/sys/fs/bpf/agentbox/$ID" ]
+	# Out of CRI's order: the sandbox first, its state with it.
+	abr delete --force "$sandbox"
+	[ ! -e "$STATE/containers/$sandbox" ]
+	abr delete --force "$ID"
+	[ ! -e "$STATE/containers/$ID" ]
+	[ ! -e "/sys/fs/bpf/agentbox/$ID" ]
+	[ -z "$(runc --root "$ROOT" list -q)" ]
+}
+
 @test "net: a pod of a sandbox and two app containers; deleting the pod leaves nothing" {
 	cp "$BUNDLE/config.json" "$T/orig.json"
 	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "pod1"}'
