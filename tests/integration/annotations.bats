@@ -197,9 +197,12 @@ as() {
 	edit_config "$BUNDLE" '.annotations["io.agentbox.mode"] = "enforce"'
 	start_agent
 	# A config naming a mode that does not exist is an error naming it.
+	cp "$T/config.yaml" "$T/config.good"
 	echo "  annotation_modes: [enforce, lax]" >>"$T/config.yaml"
 	new_id
 	run abr create -b "$BUNDLE" "$ID"
+	# The teardown's delete needs a config that loads.
+	cp "$T/config.good" "$T/config.yaml"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"config.yaml:"*"\`lax\`: not a mode (enforce, shadow, record)"* ]]
 }
