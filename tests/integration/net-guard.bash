@@ -54,9 +54,15 @@ proxy_ns() {
 # net_teardown: containers (through agentbox-runc, so their network goes
 # too), the guardian, its namespace, the internet, the temp dir.
 net_teardown() {
-	local id
+	local id pins leaked=()
 	for id in "${CONTAINERS[@]}"; do
 		abr delete --force "$id" >/dev/null 2>&1 || true
+		# What delete must have removed fails the test, and goes anyway.
+		pins=/sys/fs/bpf/agentbox/$id
+		if [ -e "$pins" ]; then
+			leaked+=("$pins")
+			rm -rf "$pins"
+		fi
 	done
 	CONTAINERS=()
 	guardian_stop
@@ -65,6 +71,10 @@ net_teardown() {
 	fi
 	inet_teardown
 	ab_teardown
+	if [ ${#leaked[@]} -gt 0 ]; then
+		echo "teardown: delete left ${leaked[*]}" >&2
+		return 1
+	fi
 }
 
 # net_bundle: the scenario's bundle with curl in it.
