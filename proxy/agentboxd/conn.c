@@ -300,7 +300,7 @@ on_upstream (struct ev *e, uint32_t events)
       send_ahead (c);
       return;
     case S_RELAY:
-      relay_event (c);
+      relay_event (c, e, events);
       return;
     default:
       return;
@@ -508,7 +508,7 @@ on_client (struct ev *e, uint32_t events)
         }
       return;
     case S_RELAY:
-      relay_event (c);
+      relay_event (c, e, events);
       return;
     default:
       return;

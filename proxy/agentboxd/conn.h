@@ -55,7 +55,7 @@ struct conn
 
 /* relay.c */
 void relay_start (struct conn *c);
-void relay_event (struct conn *c);
+void relay_event (struct conn *c, const struct ev *e, uint32_t events);
 void half_free (struct half *h);
 unsigned relay_pipes_in_use (void);
 

@@ -139,12 +139,21 @@ want (const struct half *in, const struct half *out)
   return ev;
 }
 
+/* E (NULL: both) got EVENTS.  Only the halves it can move are pumped:
+ * the client readable or the upstream writable moves c2u, the reverse
+ * u2c, so a one-way bulk transfer pays no splice that can only say
+ * EAGAIN.  An error or hang-up pumps both, so that it is seen. */
 void
-relay_event (struct conn *c)
+relay_event (struct conn *c, const struct ev *e, uint32_t events)
 {
+  bool all = e == NULL || (events & (EPOLLERR | EPOLLHUP));
+  bool up = e == &c->uev;
+  bool c2u = all || (events & (up ? EPOLLOUT : EPOLLIN));
+  bool u2c = all || (events & (up ? EPOLLIN : EPOLLOUT));
+
   c->last = now_ms ();
-  if (pump (&c->c2u, c->cev.fd, c->uev.fd) < 0
-      || pump (&c->u2c, c->uev.fd, c->cev.fd) < 0)
+  if ((c2u && pump (&c->c2u, c->cev.fd, c->uev.fd) < 0)
+      || (u2c && pump (&c->u2c, c->uev.fd, c->cev.fd) < 0))
     {
       conn_close (c);
       return;
@@ -161,5 +170,5 @@ void
 relay_start (struct conn *c)
 {
   c->state = S_RELAY;
-  relay_event (c);
+  relay_event (c, NULL, 0);
 }
