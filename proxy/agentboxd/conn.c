@@ -142,6 +142,7 @@ deny (struct conn *c, bool http, const char *why, const struct verdict *v0)
 
 static void on_upstream (struct ev *e, uint32_t events);
 static void try_connect (struct conn *c);
+static void send_ahead (struct conn *c);
 
 static void
 connected (struct conn *c)
@@ -168,7 +169,7 @@ connected (struct conn *c)
       return;
     }
   c->state = S_SEND;
-  conn_interest (c, 0, EPOLLOUT);
+  send_ahead (c);
 }
 
 static void
@@ -263,7 +264,10 @@ send_ahead (struct conn *c)
       ssize_t n = send (c->uev.fd, (const char *)p + c->sent, len - c->sent,
                         MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EAGAIN)
-        return; /* EPOLLOUT again */
+        {
+          conn_interest (c, 0, EPOLLOUT); /* the rest when writable */
+          return;
+        }
       if (n <= 0)
         {
           conn_close (c);
@@ -504,7 +508,7 @@ on_client (struct ev *e, uint32_t events)
         {
           c->state = S_SEND;
           c->sent = 0;
-          conn_interest (c, 0, EPOLLOUT);
+          send_ahead (c);
         }
       return;
     case S_RELAY:

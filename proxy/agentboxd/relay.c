@@ -142,14 +142,14 @@ want (const struct half *in, const struct half *out)
   return ev;
 }
 
-/* E (NULL: both) got EVENTS.  Only the halves it can move are pumped:
+/* E got EVENTS.  Only the halves it can move are pumped:
  * the client readable or the upstream writable moves c2u, the reverse
  * u2c, so a one-way bulk transfer pays no splice that can only say
  * EAGAIN.  An error or hang-up pumps both, so that it is seen. */
 void
 relay_event (struct conn *c, const struct ev *e, uint32_t events)
 {
-  bool all = e == NULL || (events & (EPOLLERR | EPOLLHUP));
+  bool all = events & (EPOLLERR | EPOLLHUP);
   bool up = e == &c->uev;
   bool c2u = all || (events & (up ? EPOLLOUT : EPOLLIN));
   bool u2c = all || (events & (up ? EPOLLIN : EPOLLOUT));
@@ -172,6 +172,8 @@ relay_event (struct conn *c, const struct ev *e, uint32_t events)
 void
 relay_start (struct conn *c)
 {
+  /* Nothing to pump yet: epoll reports what is already waiting. */
   c->state = S_RELAY;
-  relay_event (c, NULL, 0);
+  c->last = now_ms ();
+  conn_interest (c, want (&c->c2u, &c->u2c), want (&c->u2c, &c->c2u));
 }
