@@ -61,6 +61,14 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/* Per task: the exe_file it was last found armed with (see armed()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} armed_exe SEC(".maps");
+
 /* A walked path and the state of the loops over it.  bpf_loop callbacks
  * keep their state here, in map memory, not on the stack: a 6.1
  * verifier checks a callback as if it ran once, and would otherwise
@@ -192,15 +200,34 @@ static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
 /* A task is confined once it runs a program from inside the container's
  * root.  Until then it is the runtime (runc init runs from a memfd and
  * still has work to do after the programs are attached). */
+/*
+ * A task's exe_file changes only at execve, and a file inside the root
+ * stays inside it (the container cannot move mounts), so a task found
+ * armed with an exe stays armed while it runs that exe: the answer is
+ * kept in task storage, keyed by the file.  Only "armed" is kept.  A
+ * stale key can only be an exe freed and its memory reused by another
+ * file the task then runs: that makes the task checked, never
+ * unchecked.
+ */
 static __always_inline bool armed(struct walk *w, const struct ab_fg_config *c)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	__u64 *seen;
 
 	if (!exe)
 		return false;
-	return walk_up(w, BPF_CORE_READ(exe, f_path.mnt),
-		       BPF_CORE_READ(exe, f_path.dentry), c->root_mnt, false);
+	seen = bpf_task_storage_get(&armed_exe, t, 0, 0);
+	if (seen && *seen == (__u64)exe)
+		return true;
+	if (!walk_up(w, BPF_CORE_READ(exe, f_path.mnt),
+		     BPF_CORE_READ(exe, f_path.dentry), c->root_mnt, false))
+		return false;
+	seen = bpf_task_storage_get(&armed_exe, t, 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (seen)
+		*seen = (__u64)exe;
+	return true;
 }
 
 static __always_inline void take(struct walk *w, const struct ab_fg_node *nd,
