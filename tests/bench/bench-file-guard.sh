@@ -27,7 +27,8 @@ END {
 	for (i = 1; i <= n; i++) {
 		r = rules[i]
 		printf "| %s | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
-			r == 0 ? "none (no programs)" : r, open[r], open[r] / open[0], \
+			r == 0 ? "none (no programs)" : r == "floor" ? "empty lsm_cgroup program (the floor)" : r, \
+			open[r], open[r] / open[0], \
 			deep[r], deep[r] / deep[0], exec_[r], exec_[r] / exec_[0]
 	}
 }' "$log"

@@ -40,8 +40,8 @@ fail() {
 }
 finish() { echo "1..$n"; exit $failed; }
 
-# The LSM smoke test: BPF object -> skeleton -> static loader, so the
-# guest needs no libbpf.
+# The LSM smoke test and the bench's floor: BPF object -> skeleton ->
+# static loader, so the guest needs no libbpf.
 build_guest_bins() {
 	local cc=${CC:-cc}
 	mkdir -p "$work/bin" &&
@@ -52,6 +52,13 @@ build_guest_bins() {
 		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
 			-Wmissing-prototypes -static -I"$work" -o "$work/bin/lsm-smoke" \
 			"$here/guest-bin/lsm-smoke.c" -lbpf -lelf -lz &&
+		clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+			-idirafter "/usr/include/$($cc -dumpmachine)" \
+			-c -o "$work/fg-floor.bpf.o" "$here/bpf/fg-floor.bpf.c" &&
+		bpftool gen skeleton "$work/fg-floor.bpf.o" name fg_floor >"$work/fg-floor.skel.h" &&
+		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
+			-Wmissing-prototypes -static -I"$work" -o "$work/bin/fg-floor" \
+			"$here/guest-bin/fg-floor.c" -lbpf -lelf -lz &&
 		$cc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 			-o "$work/bin/fg-probe" "$here/guest-bin/fg-probe.c" &&
 		$cc -std=gnu11 -O2 -Wall -Wextra -Werror \

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Bench (make bench, in the VM): what the file guard costs a container.
 # open/close and fork+exec loops inside one container per policy size:
-# no file rules (nothing attached), 10, 1,000 and 10,000 rules.  Prints
-# "# bench RULES open_ns exec_us" lines, then the same in global mode
-# ("# bench-global"); bench-file-guard.sh makes the tables.  Each figure is the best of ROUNDS runs, the policies
-# interleaved round by round so that drift hits them alike.
+# no file rules (nothing attached), an empty program (the floor), 10,
+# 1,000 and 10,000 rules.  Prints "# bench RULES open_ns deep_ns exec_us"
+# lines, then the same in global mode ("# bench-global");
+# bench-file-guard.sh makes the tables.  Each figure is the best of
+# ROUNDS runs, the policies interleaved round by round so that drift hits
+# them alike.
 . /tests/helpers
 
 T=/run/agentbox-fgb
@@ -53,6 +55,26 @@ done
 check "the 10,000-rule container has a file guard" test -e /sys/fs/bpf/agentbox/fgb-10000/fg/config
 check "the no-rule container has none" test ! -e /sys/fs/bpf/agentbox/fgb-0
 
+# The floor: a no-rule container with an lsm_cgroup/file_open program
+# that allows at once (tests/vm/bpf/fg-floor.bpf.c) on its cgroup.  What
+# the kernel's BPF_LSM_CGROUP path costs an open before any of the file
+# guard's own work.
+n=floor
+mkdir -p $T/$n
+policy 0 >$T/$n/policy.cedar
+sed "s|$T/0|$T/$n|g" $T/0/config.yaml >$T/$n/config.yaml
+bench_bundle $T/$n/b
+AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc run -d \
+	-b $T/$n/b fgb-$n </dev/null >$T/$n/run.out 2>&1
+check "bench container for the floor starts" test $? -eq 0
+pid=$(runc --root $T/runc state fgb-$n | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+cg=$(sed -n 's/^0:://p' /proc/${pid:-0}/cgroup 2>/dev/null)
+# Never the root cgroup: that would put the floor under every row.
+if [ -n "$pid" ] && [ -n "$cg" ] && [ "$cg" != / ]; then
+	/tests/bin/fg-floor "/sys/fs/cgroup$cg" /sys/fs/bpf/ab-fg-floor >$T/$n/floor.out 2>&1
+fi
+check "the floor program is attached to its container's cgroup" test -e /sys/fs/bpf/ab-fg-floor
+
 ex() {
 	local n=$1
 	shift
@@ -77,7 +99,8 @@ measure() {
 		echo "# $tag $n $(min <$T/$n/$tag.open) $(min <$T/$n/$tag.deep) $(min <$T/$n/$tag.exec)"
 	done
 }
-measure bench 0 10 1000 10000
+measure bench 0 floor 10 1000 10000
+rm -f /sys/fs/bpf/ab-fg-floor
 
 # Global mode (every hook through the host-wide dispatcher): a 1,000-rule
 # guard, and what the dispatcher costs a container with no guard once it
@@ -94,6 +117,6 @@ AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc run -d \
 check "bench container in global mode starts" test $? -eq 0
 check "the dispatcher serves file_open" test -e /sys/fs/bpf/agentbox/@fg-dispatch/link-file_open
 measure bench-global 0 g1000
-for n in 0 10 1000 10000 g1000; do
+for n in 0 floor 10 1000 10000 g1000; do
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc delete --force fgb-$n >/dev/null 2>&1
 done
