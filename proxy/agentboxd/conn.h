@@ -27,6 +27,7 @@ enum conn_state
 struct half
 {
   int pipe[2];
+  size_t cap; /* the pipe's capacity, while it has one */
   size_t inpipe;
   bool eof, shut;
 };

@@ -21,7 +21,14 @@
 #define BURST (1024 * 1024)
 #define POOL_MAX 256
 
-static int pool[POOL_MAX][2];
+/* Empty pipes, with the capacity each got: F_SETPIPE_SZ can give less
+ * than asked (a task without CAP_SYS_RESOURCE past fs.pipe-user-pages-
+ * soft keeps the default, or one page). */
+static struct
+{
+  int fd[2];
+  size_t cap;
+} pool[POOL_MAX];
 static unsigned pool_len, in_use;
 
 unsigned
@@ -38,15 +45,28 @@ pipe_get (struct half *h)
   if (pool_len > 0)
     {
       pool_len--;
-      h->pipe[0] = pool[pool_len][0];
-      h->pipe[1] = pool[pool_len][1];
+      h->pipe[0] = pool[pool_len].fd[0];
+      h->pipe[1] = pool[pool_len].fd[1];
+      h->cap = pool[pool_len].cap;
     }
   else if (pipe2 (h->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
     return false;
   else
-    fcntl (h->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+    {
+      int sz = fcntl (h->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+      if (sz < 0)
+        sz = fcntl (h->pipe[1], F_GETPIPE_SZ);
+      h->cap = sz > 0 ? (size_t)sz : 4096;
+    }
   in_use++;
   return true;
+}
+
+/* Can H take bytes now?  Without a pipe it can: one is taken then. */
+static bool
+has_room (const struct half *h)
+{
+  return h->pipe[0] < 0 || h->inpipe < h->cap;
 }
 
 static void
@@ -58,8 +78,9 @@ pipe_put (struct half *h)
    * connection that wrote them. */
   if (h->inpipe == 0 && pool_len < POOL_MAX)
     {
-      pool[pool_len][0] = h->pipe[0];
-      pool[pool_len][1] = h->pipe[1];
+      pool[pool_len].fd[0] = h->pipe[0];
+      pool[pool_len].fd[1] = h->pipe[1];
+      pool[pool_len].cap = h->cap;
       pool_len++;
     }
   else
@@ -94,12 +115,12 @@ pump (struct half *h, int src, int dst)
     {
       bool moved = false;
 
-      if (!h->eof && h->inpipe < PIPE_SIZE)
+      if (!h->eof && has_room (h))
         {
           ssize_t n;
           if (!pipe_get (h))
             return -1;
-          n = splice (src, NULL, h->pipe[1], NULL, PIPE_SIZE - h->inpipe,
+          n = splice (src, NULL, h->pipe[1], NULL, h->cap - h->inpipe,
                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
           if (n > 0)
             h->inpipe += (size_t)n, moved = true, moved_total += (size_t)n;
@@ -135,7 +156,9 @@ want (const struct half *in, const struct half *out)
 {
   uint32_t ev = 0;
 
-  if (!in->eof && in->inpipe < PIPE_SIZE)
+  /* A full pipe waits for the other side: asking for EPOLLIN then
+   * would wake the loop for nothing until DST drains. */
+  if (!in->eof && has_room (in))
     ev |= EPOLLIN;
   if (out->inpipe > 0)
     ev |= EPOLLOUT;
