@@ -573,9 +573,7 @@ on_accept (struct ev *e, uint32_t events)
 
       if (fd < 0)
         return;
-      getsockname (fd, (struct sockaddr *)&local, &ll);
       sa_unmap (&peer);
-      sa_unmap (&local);
       c = new_conn (fd, l->kind, l->port);
       if (c == NULL)
         {
@@ -594,6 +592,10 @@ on_accept (struct ev *e, uint32_t events)
       c->have_ct = true;
       if (l->kind == K_EXPLICIT)
         continue;
+      /* Transparent: the synthetic address connected to names the host. */
+      if (getsockname (fd, (struct sockaddr *)&local, &ll) < 0)
+        local.ss_family = AF_UNSPEC; /* no name: denied below */
+      sa_unmap (&local);
       name = synth_name (&local);
       if (name == NULL)
         {
