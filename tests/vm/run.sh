@@ -40,25 +40,25 @@ fail() {
 }
 finish() { echo "1..$n"; exit $failed; }
 
-# The LSM smoke test and the bench's floor: BPF object -> skeleton ->
-# static loader, so the guest needs no libbpf.
+# bpf_loader NAME: tests/vm/bpf/NAME.bpf.c -> its skeleton -> a static
+# loader from guest-bin/NAME.c, so the guest needs no libbpf.
+bpf_loader() {
+	local cc=${CC:-cc}
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+		-idirafter "/usr/include/$($cc -dumpmachine)" \
+		-c -o "$work/$1.bpf.o" "$here/bpf/$1.bpf.c" &&
+		bpftool gen skeleton "$work/$1.bpf.o" name "${1//-/_}" >"$work/$1.skel.h" &&
+		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
+			-Wmissing-prototypes -static -I"$work" -o "$work/bin/$1" \
+			"$here/guest-bin/$1.c" -lbpf -lelf -lz
+}
+
+# The LSM smoke test, the bench's floor, and the plain helpers.
 build_guest_bins() {
 	local cc=${CC:-cc}
 	mkdir -p "$work/bin" &&
-		clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-			-idirafter "/usr/include/$($cc -dumpmachine)" \
-			-c -o "$work/lsm-smoke.bpf.o" "$here/bpf/lsm-smoke.bpf.c" &&
-		bpftool gen skeleton "$work/lsm-smoke.bpf.o" name lsm_smoke >"$work/lsm-smoke.skel.h" &&
-		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
-			-Wmissing-prototypes -static -I"$work" -o "$work/bin/lsm-smoke" \
-			"$here/guest-bin/lsm-smoke.c" -lbpf -lelf -lz &&
-		clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-			-idirafter "/usr/include/$($cc -dumpmachine)" \
-			-c -o "$work/fg-floor.bpf.o" "$here/bpf/fg-floor.bpf.c" &&
-		bpftool gen skeleton "$work/fg-floor.bpf.o" name fg_floor >"$work/fg-floor.skel.h" &&
-		$cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
-			-Wmissing-prototypes -static -I"$work" -o "$work/bin/fg-floor" \
-			"$here/guest-bin/fg-floor.c" -lbpf -lelf -lz &&
+		bpf_loader lsm-smoke &&
+		bpf_loader fg-floor &&
 		$cc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 			-o "$work/bin/fg-probe" "$here/guest-bin/fg-probe.c" &&
 		$cc -std=gnu11 -O2 -Wall -Wextra -Werror \
