@@ -76,6 +76,10 @@ struct {
  * The depth is a power of two so that masked indexes satisfy it. */
 struct walk {
 	struct dentry *d[AB_FG_DEPTH_MAX];
+	/* each component's name, read on the way up: the lookups then probe
+	 * only the name's bytes */
+	const unsigned char *name[AB_FG_DEPTH_MAX];
+	__u32 len[AB_FG_DEPTH_MAX];
 	__u32 n;
 	__u32 flags;
 	struct ab_fg_key key;
@@ -83,6 +87,7 @@ struct walk {
 	/* walking up */
 	struct vfsmount *vmnt;
 	struct mount *mnt;
+	struct dentry *mroot; /* vmnt's root, read once per mount */
 	struct dentry *cur;
 	__u32 root_mnt;
 	__u32 up_n;
@@ -124,6 +129,36 @@ static __always_inline struct vfsmount *vfs_mount(struct mount *m)
 	return (void *)m + bpf_core_field_offset(struct mount, mnt);
 }
 
+/* D's parent and name.  One probe where d_name follows d_parent and
+ * struct qstr is (hash, len, name), as in every kernel so far; CO-RE's
+ * offsets decide at load time, and any other layout gets three. */
+static __always_inline struct dentry *parent_and_name(struct dentry *d,
+						      __u32 *len,
+						      const unsigned char **name)
+{
+	struct {
+		struct dentry *parent;
+		__u32 hash, len;
+		const unsigned char *name;
+	} pn;
+
+	if (bpf_core_field_offset(struct dentry, d_name) ==
+		    bpf_core_field_offset(struct dentry, d_parent) + 8 &&
+	    bpf_core_field_offset(struct qstr, len) == 4 &&
+	    bpf_core_field_offset(struct qstr, name) == 8) {
+		if (bpf_probe_read_kernel(&pn, sizeof(pn),
+					  (void *)d + bpf_core_field_offset(struct dentry, d_parent)))
+			pn.parent = d; /* unreadable: end the walk there */
+	} else {
+		pn.parent = BPF_CORE_READ(d, d_parent);
+		pn.len = BPF_CORE_READ(d, d_name.len);
+		pn.name = BPF_CORE_READ(d, d_name.name);
+	}
+	*len = pn.len;
+	*name = pn.name;
+	return pn.parent;
+}
+
 /* One step of a walk up the dentry tree, for bpf_loop: the verifier
  * checks a callback once, where an unrolled walk would multiply its
  * states by the depth. */
@@ -131,15 +166,15 @@ static long up_step(__u32 idx, void *ctx)
 {
 	struct walk *w = ((struct loop_ctx *)ctx)->w;
 	/* Locals: a CO-RE read must not see our own structs' fields. */
-	struct vfsmount *vmnt = w->vmnt;
 	struct mount *mnt = w->mnt;
 	struct dentry *d = w->cur;
-	struct dentry *mroot = BPF_CORE_READ(vmnt, mnt_root);
-	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	__u32 n;
+	const unsigned char *name;
+	struct dentry *parent;
+	__u32 n, len;
 
-	if (d == mroot) {
+	if (d == w->mroot) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+		struct vfsmount *upv;
 
 		if ((__u32)BPF_CORE_READ(mnt, mnt_id) == w->root_mnt) {
 			w->reached = 1;
@@ -147,11 +182,14 @@ static long up_step(__u32 idx, void *ctx)
 		}
 		if (up == mnt)
 			return 1; /* the namespace's root, not ours */
+		upv = vfs_mount(up);
 		w->cur = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
-		w->vmnt = vfs_mount(up);
+		w->vmnt = upv;
+		w->mroot = BPF_CORE_READ(upv, mnt_root);
 		return 0;
 	}
+	parent = parent_and_name(d, &len, &name);
 	if (d == parent)
 		return 1; /* a filesystem's root that is no mount's */
 	n = w->up_n;
@@ -162,6 +200,8 @@ static long up_step(__u32 idx, void *ctx)
 		}
 		barrier_var(n);
 		w->d[n & (AB_FG_DEPTH_MAX - 1)] = d;
+		w->name[n & (AB_FG_DEPTH_MAX - 1)] = name;
+		w->len[n & (AB_FG_DEPTH_MAX - 1)] = len;
 	}
 	w->up_n = n + 1;
 	w->cur = parent;
@@ -180,6 +220,7 @@ static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
 
 	w->vmnt = vmnt;
 	w->mnt = real_mount(vmnt);
+	w->mroot = BPF_CORE_READ(vmnt, mnt_root);
 	w->cur = d;
 	w->root_mnt = root_mnt;
 	w->up_n = 0;
@@ -266,7 +307,7 @@ static long look_step(__u32 idx, void *ctx)
 {
 	struct walk *w = ((struct loop_ctx *)ctx)->w;
 	struct ab_fg_node *nd;
-	struct dentry *d;
+	const unsigned char *name;
 	__u32 n = w->n, i, len;
 
 	if (idx >= n)
@@ -275,8 +316,8 @@ static long look_step(__u32 idx, void *ctx)
 	if (i >= AB_FG_DEPTH_MAX)
 		return 1;
 	barrier_var(i); /* keep the mask: the verifier needs it */
-	d = w->d[i & (AB_FG_DEPTH_MAX - 1)];
-	len = BPF_CORE_READ(d, d_name.len);
+	len = w->len[i & (AB_FG_DEPTH_MAX - 1)];
+	name = w->name[i & (AB_FG_DEPTH_MAX - 1)];
 	if (len > AB_FG_NAME_MAX - 1)
 		return 1; /* NAME_MAX forbids it; then no rule can name it */
 	if (len < AB_FG_SHORT_MAX) {
@@ -285,7 +326,7 @@ static long look_step(__u32 idx, void *ctx)
 		w->skey.len = len;
 		barrier_var(len); /* keep the mask below */
 		bpf_probe_read_kernel(w->skey.name, len & (AB_FG_SHORT_MAX - 1),
-				      BPF_CORE_READ(d, d_name.name));
+				      name);
 		nd = bpf_map_lookup_elem(&nodes, &w->skey);
 	} else {
 		__builtin_memset(&w->key, 0, sizeof(w->key));
@@ -293,7 +334,7 @@ static long look_step(__u32 idx, void *ctx)
 		w->key.len = len;
 		barrier_var(len);
 		bpf_probe_read_kernel(w->key.name, len & (AB_FG_NAME_MAX - 1),
-				      BPF_CORE_READ(d, d_name.name));
+				      name);
 		nd = bpf_map_lookup_elem(&lnodes, &w->key);
 	}
 	if (!nd)
