@@ -75,9 +75,8 @@ struct {
  * draw (and act on) false conclusions about values the loop changed.
  * The depth is a power of two so that masked indexes satisfy it. */
 struct walk {
-	struct dentry *d[AB_FG_DEPTH_MAX];
-	/* each component's name, read on the way up: the lookups then probe
-	 * only the name's bytes */
+	/* each component's name, read on the way up: the lookups and an
+	 * event's path then probe only the name's bytes */
 	const unsigned char *name[AB_FG_DEPTH_MAX];
 	__u32 len[AB_FG_DEPTH_MAX];
 	__u32 n;
@@ -85,9 +84,8 @@ struct walk {
 	struct ab_fg_key key;
 	struct ab_fg_skey skey;
 	/* walking up */
-	struct vfsmount *vmnt;
 	struct mount *mnt;
-	struct dentry *mroot; /* vmnt's root, read once per mount */
+	struct dentry *mroot; /* mnt's root, read once per mount */
 	struct dentry *cur;
 	__u32 root_mnt;
 	__u32 up_n;
@@ -174,7 +172,7 @@ static long up_step(__u32 idx, void *ctx)
 
 	if (d == w->mroot) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-		struct vfsmount *upv;
+		struct vfsmount *upv = vfs_mount(up);
 
 		if ((__u32)BPF_CORE_READ(mnt, mnt_id) == w->root_mnt) {
 			w->reached = 1;
@@ -182,10 +180,8 @@ static long up_step(__u32 idx, void *ctx)
 		}
 		if (up == mnt)
 			return 1; /* the namespace's root, not ours */
-		upv = vfs_mount(up);
 		w->cur = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
-		w->vmnt = upv;
 		w->mroot = BPF_CORE_READ(upv, mnt_root);
 		return 0;
 	}
@@ -199,7 +195,6 @@ static long up_step(__u32 idx, void *ctx)
 			return 1;
 		}
 		barrier_var(n);
-		w->d[n & (AB_FG_DEPTH_MAX - 1)] = d;
 		w->name[n & (AB_FG_DEPTH_MAX - 1)] = name;
 		w->len[n & (AB_FG_DEPTH_MAX - 1)] = len;
 	}
@@ -218,7 +213,6 @@ static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
 {
 	struct loop_ctx lc = { .w = w };
 
-	w->vmnt = vmnt;
 	w->mnt = real_mount(vmnt);
 	w->mroot = BPF_CORE_READ(vmnt, mnt_root);
 	w->cur = d;
@@ -240,16 +234,15 @@ static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
 
 /* A task is confined once it runs a program from inside the container's
  * root.  Until then it is the runtime (runc init runs from a memfd and
- * still has work to do after the programs are attached). */
-/*
+ * still has work to do after the programs are attached).
+ *
  * A task's exe_file changes only at execve, and a file inside the root
  * stays inside it (the container cannot move mounts), so a task found
  * armed with an exe stays armed while it runs that exe: the answer is
  * kept in task storage, keyed by the file.  Only "armed" is kept.  A
  * stale key can only be an exe freed and its memory reused by another
  * file the task then runs: that makes the task checked, never
- * unchecked.
- */
+ * unchecked. */
 static __always_inline bool armed(struct walk *w, const struct ab_fg_config *c)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -399,7 +392,6 @@ static long path_step(__u32 idx, void *ctx)
 	struct ab_fg_event *e = lc->e;
 	__u32 n = w->n, i, len;
 	__u64 off = w->off;
-	struct dentry *d;
 
 	if (idx >= n)
 		return 1;
@@ -411,13 +403,12 @@ static long path_step(__u32 idx, void *ctx)
 		return 1;
 	}
 	barrier_var(i);
-	d = w->d[i & (AB_FG_DEPTH_MAX - 1)];
-	len = BPF_CORE_READ(d, d_name.len);
+	len = w->len[i & (AB_FG_DEPTH_MAX - 1)];
 	if (len > AB_FG_NAME_MAX - 1)
 		len = AB_FG_NAME_MAX - 1;
 	e->path[off] = '/';
 	bpf_probe_read_kernel(&e->path[off + 1], len,
-			      BPF_CORE_READ(d, d_name.name));
+			      w->name[i & (AB_FG_DEPTH_MAX - 1)]);
 	w->off = off + len + 1;
 	return 0;
 }
