@@ -12,7 +12,7 @@ static int epfd = -1;
 static bool stopping;
 /* The batch loop_run is dispatching: events after the one being handled
  * are still to come, and a handler may delete (and free) their owners. */
-static struct epoll_event *batch;
+static struct epoll_event batch[256];
 static int batch_next, batch_n;
 
 int
@@ -75,21 +75,20 @@ loop_stop (void)
 int
 loop_run (void (*tick) (uint64_t now), ab_error_t *err)
 {
-  struct epoll_event evs[256];
   uint64_t last = now_ms ();
 
   while (!stopping)
     {
-      int n = epoll_wait (epfd, evs, 256, 1000);
+      int n = epoll_wait (epfd, batch, (int)(sizeof batch / sizeof batch[0]),
+                          1000);
       uint64_t now;
 
       if (n < 0 && errno != EINTR)
         return ab_error_errno (err, "epoll_wait");
-      batch = evs;
       batch_n = n < 0 ? 0 : n;
       for (batch_next = 0; batch_next < batch_n;)
         {
-          struct epoll_event *ee = &evs[batch_next++];
+          struct epoll_event *ee = &batch[batch_next++];
           struct ev *e = ee->data.ptr;
           if (e)
             e->fn (e, ee->events);
