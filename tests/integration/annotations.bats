@@ -212,9 +212,7 @@ as() {
 	# CRI gives every container of the pod the pod's annotations.
 	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox", "io.agentbox.policy": "api-only"}'
 	start_agent
-	app_bundle "$T/app" "$ID" '{"io.kubernetes.cri.container-type": "container", "io.agentbox.policy": "api-only"}'
-	new_id
-	abr run -d -b "$T/app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+	start_app "$T/app" "$ID" '{"io.kubernetes.cri.container-type": "container", "io.agentbox.policy": "api-only"}'
 	run as "$ID" "nslookup api.allowed.example"
 	[ "$status" -eq 0 ]
 	run as "$ID" "nslookup www.allowed.example"

@@ -98,6 +98,14 @@ app_bundle() {
 	  | .annotations = $ann' "$T/orig.json" >"$1/config.json"
 }
 
+# start_app DIR SANDBOX ANNOTATIONS: app_bundle, then that bundle run
+# detached as a new container ($ID).
+start_app() {
+	app_bundle "$@" || return 1
+	new_id
+	abr run -d -b "$1" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; return 1; }
+}
+
 # start_agent: a detached container running `sleep`, for exec.
 start_agent() {
 	new_id

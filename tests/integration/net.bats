@@ -258,9 +258,7 @@ direct() {
 	# The app container's bundle, as CRI writes it: the sandbox's network
 	# namespace by path.
 	app=$T/app
-	app_bundle "$app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
-	new_id
-	abr run -d -b "$app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+	start_app "$app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
 	# Same namespace, no address of its own, the sandbox's DNS and proxy.
 	[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" = "$(readlink /proc/$spid/ns/net)" ]
 	[ ! -e "$STATE/containers/$ID/net.json" ]
@@ -295,9 +293,7 @@ direct() {
 	edit_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox"}'
 	start_agent
 	sandbox=$ID
-	app_bundle "$T/app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
-	new_id
-	abr run -d -b "$T/app" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
+	start_app "$T/app" "$sandbox" '{"io.kubernetes.cri.container-type": "container"}'
 	[ -d "/sys/fs/bpf/agentbox/$ID" ]
 	# Out of CRI's order: the sandbox first, its state with it.
 	abr delete --force "$sandbox"
@@ -317,10 +313,8 @@ direct() {
 	peer_if=$(jq -r .peer_if "$STATE/containers/$sandbox/net.json")
 	apps=()
 	for n in 1 2; do
-		app_bundle "$T/app$n" "$sandbox" "{\"io.kubernetes.cri.container-type\": \"container\",
+		start_app "$T/app$n" "$sandbox" "{\"io.kubernetes.cri.container-type\": \"container\",
 			\"io.kubernetes.cri.sandbox-id\": \"pod1\", \"io.kubernetes.cri.container-name\": \"app$n\"}"
-		new_id
-		abr run -d -b "$T/app$n" "$ID" </dev/null >/dev/null 2>"$T/app.err" || { cat "$T/app.err"; false; }
 		apps+=("$ID")
 		# In the sandbox's namespace, with a guard of its own.
 		[ "$(readlink /proc/$(abr state "$ID" | jq -r .pid)/ns/net)" = "$(readlink /proc/$spid/ns/net)" ]
