@@ -22,8 +22,8 @@ struct ab_spec
 int ab_spec_load (const char *bundle, struct ab_spec **out, ab_error_t *err);
 int ab_spec_load_file (const char *path, struct ab_spec **out, ab_error_t *err);
 /* Write back atomically: a temporary file in the same directory with the
- * same mode, fsync, rename, fsync of the directory.  Nothing is left
- * behind on failure. */
+ * same mode and owner, renamed over the original (no fsync: see
+ * spec.c).  Nothing is left behind on failure. */
 int ab_spec_write (const struct ab_spec *s, ab_error_t *err);
 int ab_spec_write_to (const struct ab_spec *s, const char *path,
                       ab_error_t *err);
