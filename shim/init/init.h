@@ -1,5 +1,6 @@
-/* agentbox-init: confine the agent's files and execs with Landlock, then
- * exec it (docs/landlock.md).  Static and libc only: it runs first in any
+/* agentbox-init: confine the agent's files and execs with Landlock,
+ * install agentbox's seccomp filter, then exec it (docs/landlock.md,
+ * docs/hardening.md).  Static and libc only: it runs first in any
  * image, before the agent, where BPF LSM is unavailable. */
 #ifndef AB_INIT_H
 #define AB_INIT_H
@@ -7,6 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+
+struct sock_filter;
 
 #include "lib/error.h"
 
@@ -65,5 +68,21 @@ uint64_t ab_init_landlock_rights (enum ab_init_access access, int dir);
  * failure the process may already have no_new_privs but is not yet confined. */
 int ab_init_landlock_apply (const struct ab_init_rules *rules, int abi,
                             ab_error_t *err);
+
+/* A classic BPF seccomp program, as the shim wrote it
+ * (shim/lib/seccomp-bpf.h). */
+struct ab_init_filter
+{
+  const char *file;
+  struct sock_filter *insns;
+  size_t n;
+};
+
+/* Read the filter in FILE: 1 to BPF_MAXINSNS instructions. */
+int ab_init_seccomp_load (const char *file, struct ab_init_filter *f,
+                          ab_error_t *err);
+
+/* Install F on this process, for good (no_new_privs first). */
+int ab_init_seccomp_apply (const struct ab_init_filter *f, ab_error_t *err);
 
 #endif

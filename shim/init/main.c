@@ -1,5 +1,6 @@
 /* agentbox-init: run first in the container, confine files and execs with
- * Landlock (init.h, docs/landlock.md), then exec the agent. */
+ * Landlock (init.h, docs/landlock.md), install agentbox's seccomp filter
+ * (docs/hardening.md), then exec the agent. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,16 +19,21 @@
 #define EXIT_INIT 126
 
 static const char usage_text[]
-    = "Usage: agentbox-init [--rules FILE] [--allow-without-landlock] "
-      "-- COMMAND [ARG...]\n";
+    = "Usage: agentbox-init [--rules FILE] [--seccomp FILE] "
+      "[--allow-without-landlock] -- COMMAND [ARG...]\n";
 
 static const char help_text[]
     = "\n"
-      "Confine COMMAND's access to files with Landlock, then run it with\n"
-      "the same environment.  The rules hold for COMMAND and every process\n"
-      "it starts, for good: none of them can lift them.\n"
+      "Confine COMMAND's access to files with Landlock, install a seccomp\n"
+      "filter, then run it with the same environment.  Both hold for\n"
+      "COMMAND and every process it starts, for good: none of them can\n"
+      "lift them.\n"
       "\n"
-      "  --rules FILE              the rules (default " DEFAULT_RULES ")\n"
+      "  --rules FILE              the Landlock rules\n"
+      "  --seccomp FILE            the seccomp filter: a classic BPF program\n"
+      "                            (struct sock_filter[]), as agentbox-runc\n"
+      "                            writes it; installed last, after Landlock\n"
+      "  With neither, --rules " DEFAULT_RULES ".\n"
       "  --allow-without-landlock  if the kernel has no Landlock, warn and\n"
       "                            run COMMAND unconfined instead of failing\n"
       "  -h, --help                show this help\n"
@@ -65,11 +71,13 @@ static const char help_text[]
       "    than agentbox-init adds stay allowed.\n"
       "\n"
       "Exit status: COMMAND's; 126 when agentbox-init fails (bad rules, no\n"
-      "Landlock, COMMAND not executable), 127 when COMMAND is not found.\n";
+      "Landlock, a filter the kernel refuses, COMMAND not executable), 127\n"
+      "when COMMAND is not found.\n";
 
 struct opts
 {
   const char *rules;
+  const char *seccomp;
   bool allow_without_landlock;
   char **command;
 };
@@ -110,17 +118,23 @@ parse_args (int argc, char **argv, struct opts *o, ab_error_t *err)
         o->allow_without_landlock = true;
       else if (strncmp (a, "--rules=", 8) == 0)
         o->rules = a + 8;
-      else if (strcmp (a, "--rules") != 0)
+      else if (strncmp (a, "--seccomp=", 10) == 0)
+        o->seccomp = a + 10;
+      else if (strcmp (a, "--rules") != 0 && strcmp (a, "--seccomp") != 0)
         return ab_error_set (err, EINVAL, "unknown option '%s' (see --help)",
                              a);
-      else if (++i < argc)
-        o->rules = argv[i];
+      else if (i + 1 >= argc)
+        return ab_error_set (err, EINVAL, "%s needs a FILE", a);
+      else if (strcmp (a, "--rules") == 0)
+        o->rules = argv[++i];
       else
-        return ab_error_set (err, EINVAL, "--rules needs a FILE");
+        o->seccomp = argv[++i];
     }
   if (i >= argc)
     return ab_error_set (err, EINVAL, "no command (see --help)");
   o->command = argv + i;
+  if (o->rules == NULL && o->seccomp == NULL)
+    o->rules = DEFAULT_RULES;
   return 0;
 }
 
@@ -156,8 +170,9 @@ int
 main (int argc, char **argv)
 {
   cleanup_error ab_error_t err = NULL;
-  struct opts o = { .rules = DEFAULT_RULES };
+  struct opts o = { 0 };
   struct ab_init_rules rules = { 0 };
+  struct ab_init_filter filter = { 0 };
   int r = parse_args (argc, argv, &o, &err);
 
   if (r != 0)
@@ -166,12 +181,19 @@ main (int argc, char **argv)
         die (&err, EXIT_INIT);
       return fflush (stdout) == 0 ? 0 : 1;
     }
-  /* The rules are read even when Landlock turns out to be missing: a
-   * broken file is an error everywhere (fail closed). */
-  if (ab_init_rules_load (o.rules, &rules, &err) < 0)
+  /* Both files are read first: the rules may not let us read the
+   * filter.  The rules are read even when Landlock turns out to be
+   * missing: a broken file is an error everywhere (fail closed). */
+  if ((o.rules && ab_init_rules_load (o.rules, &rules, &err) < 0)
+      || (o.seccomp && ab_init_seccomp_load (o.seccomp, &filter, &err) < 0))
     die (&err, EXIT_INIT);
-  confine (&o, &rules);
+  if (o.rules)
+    confine (&o, &rules);
   ab_init_rules_free (&rules);
+  /* Last: the filter may deny what Landlock's setup needs. */
+  if (o.seccomp && ab_init_seccomp_apply (&filter, &err) < 0)
+    die (&err, EXIT_INIT);
+  free (filter.insns);
   execvp (o.command[0], o.command);
   r = errno == ENOENT ? 127 : EXIT_INIT;
   ab_error_errno (&err, "exec %s", o.command[0]);

@@ -16,9 +16,6 @@
 #include "shim/lib/harden-internal.h"
 #include "shim/lib/net.h"
 
-const char *const ab_init_prefix[]
-    = { AB_INIT_PATH, "--rules", AB_RULES_PATH, "--", NULL };
-
 int
 ab_config_load_policy (const struct ab_config *cfg, struct ab_ir **out,
                        ab_error_t *err)
@@ -171,7 +168,7 @@ ab_filelayer_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
                          "kernel has neither BPF LSM for agentbox nor "
                          "Landlock");
   if (ab_net_make_run_dir (state_dir, err) < 0
-      || asprintf (&path, "%s/run/landlock.rules", state_dir) < 0)
+      || asprintf (&path, "%s/run/" AB_RULES_FILE, state_dir) < 0)
     return -1;
   f = fopen (path, "we");
   /* A narrowing policy is a second ruleset stacked on the first. */
@@ -181,37 +178,4 @@ ab_filelayer_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
     return ab_error_errno (err, "write %s", path);
   fchmod (fileno (f), 0644);
   return 1;
-}
-
-bool
-ab_filelayer_active (const char *state_dir)
-{
-  cleanup_free char *path = NULL;
-
-  return asprintf (&path, "%s/run/landlock.rules", state_dir) >= 0
-         && access (path, F_OK) == 0;
-}
-
-int
-ab_filelayer_rewrite (struct ab_spec *s, const struct ab_config *cfg,
-                      const char *state_dir, struct ab_harden_report *rep,
-                      ab_error_t *err)
-{
-  cleanup_free char *init = NULL;
-  cleanup_free const char **args = NULL;
-  struct ab_json *proc = ab_spec_process (s);
-
-  if (ab_sibling_path ("agentbox-init", &init, err) < 0
-      || ab_net_bind_run (s, state_dir, rep, err) < 0
-      || ab_net_bind_file (s, AB_INIT_PATH, init, rep, err) < 0)
-    return ab_error_wrap (err, "file layer");
-  if (proc == NULL)
-    return 0;
-  if (ab_process_args (proc, &args, err) < 0)
-    return -1;
-  if (args[0] && strcmp (args[0], AB_INIT_PATH) == 0)
-    return 0;
-  ab_harden_report_add (rep, "process.args: run under %s (Landlock)",
-                        AB_INIT_PATH);
-  return ab_process_prepend_args (proc, ab_init_prefix, err);
 }

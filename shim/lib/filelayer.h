@@ -19,10 +19,12 @@
 #include "policy/ir.h"
 #include "shim/lib/config.h"
 #include "shim/lib/harden.h"
+#include "shim/lib/initwrap.h"
 #include "spec/spec.h"
 
-#define AB_INIT_PATH "/usr/local/libexec/agentbox-init"
-#define AB_RULES_PATH "/run/agentbox/landlock.rules"
+/* The rules agentbox-init applies, in STATE/run and in the container. */
+#define AB_RULES_FILE "landlock.rules"
+#define AB_RULES_PATH "/run/agentbox/" AB_RULES_FILE
 /* In the container's state dir: the file guard was chosen (create) and
  * what the hook needs to attach it. */
 #define AB_FILEGUARD_FILE "fileguard"
@@ -60,21 +62,9 @@ int ab_config_load_narrow (const struct ab_config *cfg, const char *name,
 /* Write IR's rules for container ID (PROJECT may be NULL) into
  * STATE_DIR, and NARROW's (may be NULL) as a second layer.  1: the
  * container runs under agentbox-init; 0: neither policy has file rules;
- * -1: error (the create fails). */
+ * -1: error (the create fails).  initwrap.h puts agentbox-init in front. */
 int ab_filelayer_prepare (const struct ab_ir *ir, const struct ab_ir *narrow,
                           const char *id, const char *project,
                           const char *state_dir, ab_error_t *err);
-
-/* Bind agentbox-init and STATE_DIR/run, and put agentbox-init in front of
- * process.args (idempotent). */
-int ab_filelayer_rewrite (struct ab_spec *s, const struct ab_config *cfg,
-                          const char *state_dir, struct ab_harden_report *rep,
-                          ab_error_t *err);
-
-/* The container recorded in STATE_DIR runs under agentbox-init. */
-bool ab_filelayer_active (const char *state_dir);
-
-/* The words to put before a process's args. */
-extern const char *const ab_init_prefix[];
 
 #endif

@@ -21,7 +21,9 @@
 #include "shim/lib/harden.h"
 #include "shim/lib/filelayer.h"
 #include "shim/lib/harden-internal.h"
+#include "shim/lib/initwrap.h"
 #include "shim/lib/net.h"
+#include "shim/lib/seccomp-bpf.h"
 #include "shim/lib/state.h"
 #include "shim/runc/runc.h"
 
@@ -174,13 +176,14 @@ network (struct abr_ctx *c, const char *id, const char *dir,
 }
 
 /* The file guard (BPF LSM, attached by the hook) where the kernel has
- * it, else Landlock through agentbox-init, when the policy has file
- * rules. */
+ * it (*GUARD), else Landlock through agentbox-init (*WHAT), when the
+ * policy has file rules. */
 static int
 file_layer (struct abr_ctx *c, const struct ab_ir *ir,
             const struct ab_ir *narrow, const char *id, const char *dir,
             const char *rootfs, struct ab_spec *spec,
-            struct ab_harden_report *rep, ab_error_t *err)
+            struct ab_harden_report *rep, unsigned *what, bool *guard,
+            ab_error_t *err)
 {
   const char *project = ab_spec_annotation (spec, "io.agentbox.project");
   const char *narrow_name = ab_spec_annotation (spec, AB_ANN_POLICY);
@@ -205,7 +208,10 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir,
               || ab_net_add_hooks (spec, c->cfg, hook, rep, err) < 0))
         r = -1;
       if (r == 1)
-        ab_harden_report_add (rep, "file layer: BPF LSM file guard");
+        {
+          ab_harden_report_add (rep, "file layer: BPF LSM file guard");
+          *guard = true;
+        }
       return r < 0 ? ab_error_wrap (err, "file guard") : 0;
     }
   ab_log_debug ("container %s: no file guard (%s): Landlock", id, why);
@@ -215,8 +221,29 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir,
                     "enforces; the file rules are enforced",
                     id, mode);
   if (r == 1)
-    r = ab_filelayer_rewrite (spec, c->cfg, dir, rep, err);
-  return r;
+    *what |= AB_INIT_LANDLOCK;
+  return r < 0 ? -1 : 0;
+}
+
+/* agentbox's own seccomp profile (the bundle had none) is compiled once
+ * and installed by agentbox-init, not compiled by runc at every start
+ * (seccomp-bpf.h).  Not under the file guard: there agentbox-init's own
+ * exec would be judged by the container's exec rules. */
+static int
+seccomp_layer (struct abr_ctx *c, const char *dir, struct ab_spec *spec,
+               const struct ab_json *before, bool guard,
+               struct ab_harden_report *rep, unsigned *what, ab_error_t *err)
+{
+  const struct ab_json *given
+      = ab_json_get (ab_json_get (before, "linux"), "seccomp");
+  int r;
+
+  if (guard || ab_json_is (given, AB_JSON_OBJECT))
+    return 0;
+  r = ab_seccomp_to_init (spec, c->cfg, dir, rep, err);
+  if (r == 1)
+    *what |= AB_INIT_SECCOMP;
+  return r < 0 ? -1 : 0;
 }
 
 /* Record the state, then write the bundle; undo the state on failure. */
@@ -229,7 +256,8 @@ commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
   cleanup_state struct ab_state *st = NULL;
   cleanup_error ab_error_t e2 = NULL;
   struct ab_netaddr a;
-  bool took = false, changed;
+  bool took = false, changed, guard = false;
+  unsigned what = 0;
   cleanup_free char *rootfs = absolute (bundle_abs, root_path (spec));
   cleanup_free char *pid_file = absolute (NULL, cc->pid_file);
   struct ab_state_info info = {
@@ -248,8 +276,12 @@ commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
   info.changes = NULL;
   if (network (c, cc->id, ab_state_path (st), spec, rep, &took, &a, err) < 0
       || file_layer (c, ir, narrow, cc->id, ab_state_path (st), rootfs, spec,
-                     rep, err)
-             < 0)
+                     rep, &what, &guard, err)
+             < 0
+      || seccomp_layer (c, ab_state_path (st), spec, before, guard, rep,
+                        &what, err)
+             < 0
+      || (what && ab_init_rewrite (spec, ab_state_path (st), what, rep, err) < 0))
     goto fail;
   info.changes = (const char *const *)rep->changes;
   if (ab_state_record (st, &info, err) < 0)

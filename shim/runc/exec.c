@@ -24,7 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "shim/lib/harden.h"
-#include "shim/lib/filelayer.h"
+#include "shim/lib/initwrap.h"
 #include "shim/lib/state.h"
 #include "shim/runc/runc.h"
 
@@ -78,35 +78,24 @@ write_memfd (const char *data, size_t len, int *out, ab_error_t *err)
   return 0;
 }
 
-/* Does container ID run under agentbox-init (Landlock)?  Then so must
- * every process exec'd into it: runc's exec does not descend from the
- * container's first process. */
-static bool
+/* What agentbox-init applies in container ID (0: it does not run).  So
+ * it must for every process exec'd into it: runc's exec does not descend
+ * from the container's first process. */
+static unsigned
 under_init (struct abr_ctx *c, const char *id)
 {
   cleanup_free char *dir = NULL;
   cleanup_error ab_error_t e = NULL;
 
-  return ab_state_dir (c->cfg, id, &dir, &e) == 0 && ab_filelayer_active (dir);
-}
-
-static int
-prepend_init (struct ab_json *proc, ab_error_t *err)
-{
-  cleanup_free const char **args = NULL;
-
-  if (ab_process_args (proc, &args, err) < 0)
-    return -1;
-  if (args[0] && strcmp (args[0], AB_INIT_PATH) == 0)
-    return 0;
-  return ab_process_prepend_args (proc, ab_init_prefix, err);
+  return ab_state_dir (c->cfg, id, &dir, &e) == 0 ? ab_init_what (dir) : 0;
 }
 
 /* The argv form (`exec ID CMD ARGS`): agentbox-init goes right after
  * the id, which follows the "--no-new-privs=true" agentbox placed. */
 static int
-argv_with_init (char ***argv, ab_error_t *err)
+argv_with_init (char ***argv, unsigned what, ab_error_t *err)
 {
+  const char *prefix[AB_INIT_PREFIX_MAX];
   size_t n = 0, at = 0, k = 0;
   char **v;
 
@@ -117,13 +106,14 @@ argv_with_init (char ***argv, ab_error_t *err)
       at = i + 2;
   if (at == 0 || at >= n)
     return 0; /* no command words: runc uses --process */
-  v = calloc (n + 5, sizeof *v);
+  ab_init_prefix (what, prefix);
+  v = calloc (n + AB_INIT_PREFIX_MAX, sizeof *v);
   if (v == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   for (size_t i = 0; i < at; i++)
     v[k++] = (*argv)[i];
-  for (size_t i = 0; ab_init_prefix[i]; i++)
-    if (!(v[k++] = strdup (ab_init_prefix[i])))
+  for (size_t i = 0; prefix[i]; i++)
+    if (!(v[k++] = strdup (prefix[i])))
       return ab_error_set (err, ENOMEM, "out of memory");
   for (size_t i = at; i < n; i++)
     v[k++] = (*argv)[i];
@@ -142,6 +132,7 @@ harden_process_file (struct abr_ctx *c, const char *id, const char *path,
   cleanup_free char *data = NULL;
   struct ab_harden_report rep = { 0 };
   size_t len = 0;
+  unsigned what = under_init (c, id);
   int fd = -1, r;
 
   *new_path = NULL;
@@ -151,8 +142,8 @@ harden_process_file (struct abr_ctx *c, const char *id, const char *path,
   if ((before = ab_json_copy (proc)) == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   r = ab_harden_process (proc, c->cfg, &rep, err);
-  if (r == 0 && under_init (c, id))
-    r = prepend_init (proc, err);
+  if (r == 0 && what)
+    r = ab_init_prepend (proc, what, err) < 0 ? -1 : 0;
   for (size_t i = 0; r == 0 && rep.changes && rep.changes[i]; i++)
     ab_log_debug ("container %s: exec: %s", id, rep.changes[i]);
   ab_harden_report_free (&rep);
@@ -173,6 +164,7 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
 {
   cleanup_free char *process = NULL;
   cleanup_strv char **argv = NULL;
+  unsigned what;
 
   if (e->process
       && harden_process_file (c, e->id, e->process, &process, err) < 0)
@@ -181,8 +173,8 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
                         process, drop_cap, c->cfg, &argv, err)
       < 0)
     return -1;
-  if (e->process == NULL && under_init (c, e->id)
-      && argv_with_init (&argv, err) < 0)
+  if (e->process == NULL && (what = under_init (c, e->id))
+      && argv_with_init (&argv, what, err) < 0)
     return -1;
   return abr_exec_delegate (c, argv, err);
 }

@@ -54,7 +54,8 @@ in_ctd() {
 	ctd_start_agent
 	# agentbox recorded the container and hardened its bundle.
 	[ -d "$STATE/containers/$ID" ]
-	jq -e '.process.noNewPrivileges == true and .linux.seccomp != null' \
+	# ctr gives no seccomp profile: agentbox-init installs agentbox's.
+	jq -e '.process.noNewPrivileges == true and .linux.seccomp == null and .process.args[1] == "--seccomp"' \
 		"$CTD/state/io.containerd.runtime.v2.task/$CTD_NS/$ID/config.json"
 	pid=$(ctr_ task ls | awk -v id="$ID" '$1 == id { print $2 }')
 	check_hardening </proc/"$pid"/status

@@ -45,6 +45,42 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$(status_field Seccomp)" = 2 ]
 	[[ "$output" == *UNSHARE-DENIED* ]]
 	[[ "$output" == *hi* ]] # ordinary syscalls still work
+	# agentbox compiled it once: agentbox-init installs it, not runc.
+	jq -e '.linux.seccomp == null' "$BUNDLE/config.json"
+	jq -e '.process.args[:4] == ["/usr/local/libexec/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--"]' "$BUNDLE/config.json"
+}
+
+@test "exec: processes exec'd into a container get agentbox's filter too" {
+	set_cmd 'sleep 60'
+	new_id
+	abr run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	run abr exec "$ID" /bin/sh -c 'grep -E "^Seccomp:" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED'
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	[[ "$output" == *UNSHARE-DENIED* ]]
+	jq -n '{terminal: false, cwd: "/", user: {uid: 0, gid: 0}, env: ["PATH=/bin"],
+		args: ["/bin/sh", "-c", "grep -E \"^Seccomp:\" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED"]}' >"$T/process.json"
+	run abr exec --process "$T/process.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	[[ "$output" == *UNSHARE-DENIED* ]]
+	abr kill "$ID" KILL
+	wait_status "$ID" stopped
+	abr delete "$ID"
+}
+
+@test "run: a bundle that starts its args with agentbox-init still runs under agentbox's" {
+	# Its own options would skip the filter; ours go in front of them.
+	set_cmd 'grep -E "^Seccomp:" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED'
+	printf 'rw /\nx /\n' >"$BUNDLE/rootfs/all.rules"
+	edit_config "$BUNDLE" '.process.args = ["/usr/local/libexec/agentbox-init", "--rules", "/all.rules", "--allow-without-landlock", "--"] + .process.args'
+	new_id
+	run abr run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	[[ "$output" == *UNSHARE-DENIED* ]]
+	jq -e '.process.args[:5] == ["/usr/local/libexec/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--", "/usr/local/libexec/agentbox-init"]' "$BUNDLE/config.json"
 }
 
 @test "run: a permissive seccomp profile gets agentbox's denials added" {
@@ -232,9 +268,17 @@ pids_max() {
 	abr run -b "$BUNDLE" "$ID"
 	abr delete "$ID" 2>/dev/null || true
 	cp "$BUNDLE/config.json" "$T/first.json"
-	new_id
+	# The same container again (an engine's restart, a retried create).
 	abr run -b "$BUNDLE" "$ID"
 	cmp "$BUNDLE/config.json" "$T/first.json"
+	# Another container from the same bundle: only /run/agentbox, the
+	# container's own state, is bound from elsewhere.
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+	src=$(jq -r '.mounts[] | select(.destination == "/run/agentbox") | .source' "$BUNDLE/config.json")
+	[ "$src" = "$STATE/containers/$ID/run" ]
+	no_run='.mounts |= map(select(.destination != "/run/agentbox"))'
+	cmp <(jq "$no_run" "$BUNDLE/config.json") <(jq "$no_run" "$T/first.json")
 }
 
 @test "unknown config.json fields survive the rewrite" {
