@@ -70,6 +70,23 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	abr delete "$ID"
 }
 
+@test "start: with its filter file gone, the container's process never runs" {
+	mkdir -p "$T/out"
+	add_bind "$T/out" /out
+	set_cmd 'echo ran >/out/marker'
+	new_id
+	abr create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	rm "$STATE/containers/$ID/run/seccomp.bpf"
+	abr start "$ID" || true
+	wait_status "$ID" stopped
+	[ ! -e "$T/out/marker" ]
+	abr delete "$ID"
+	# The control: the same container with its filter runs.
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+	[ -e "$T/out/marker" ]
+}
+
 @test "run: a bundle that starts its args with agentbox-init still runs under agentbox's" {
 	# Its own options would skip the filter; ours go in front of them.
 	set_cmd 'grep -E "^Seccomp:" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED'
