@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `agentbox-runc run` vs `runc run` for a `true` container: median wall
-# time, side by side in one hyperfine run.  Each run starts from the
+# time, side by side in one run, the rows taking turns.  Each run starts from the
 # engine's original config.json (restored in --prepare, not timed), so
 # agentbox's rewrite is paid every time, as under a real engine.
 set -eu
 B=${B:-build}
 case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
 RUNS=${BENCH_RUNS:-40}
+ROUNDS=${BENCH_ROUNDS:-4}
 command -v hyperfine >/dev/null || { echo "bench-runtime: hyperfine is not installed (apt-get install hyperfine)"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-runtime: needs root"; exit 1; }
 
@@ -44,20 +45,25 @@ jq --arg run "$T/hardened-run" \
 	"$T/bundle/config.json" >"$T/hardened.json"
 "$B/agentbox-runc" --root "$T/root" delete -f bench-ab
 
-hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$T/r.json" \
-	--prepare "cp $T/orig.json $T/bundle/config.json" \
-	-n runc "runc --root $T/root run -b $T/bundle bench-runc" \
-	-n agentbox-runc "$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab" >/dev/null
-hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$T/h.json" \
-	--prepare "cp $T/hardened.json $T/bundle/config.json" \
-	-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc" >/dev/null
-# Warm the guardian once so the row measures a create, not its start.
+# Warm the guardian once so its row measures a create, not its start.
 AGENTBOX_CONFIG=$T/net.yaml "$B/agentbox-runc" --root "$T/root" run -b "$T/bundle" bench-net >/dev/null
-hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$T/n.json" \
-	--prepare "cp $T/orig.json $T/bundle/config.json" \
-	-n "agentbox-runc, network layer on" "env AGENTBOX_CONFIG=$T/net.yaml $B/agentbox-runc --root $T/root run -b $T/bundle bench-net" >/dev/null
-jq -s '.[0].results += .[1].results + .[2].results | .[0]' "$T/r.json" "$T/h.json" "$T/n.json" >"$T/all.json"
-mv "$T/all.json" "$T/r.json"
+# The rows take turns, ROUNDS times, so that the machine's drift over a
+# run (this VM's neighbours) lands on every row alike.
+for round in $(seq "$ROUNDS"); do
+	hyperfine -N --style none --warmup 2 --runs "$((RUNS / ROUNDS))" --export-json "$T/round$round.json" \
+		--prepare "cp $T/orig.json $T/bundle/config.json" \
+		-n runc "runc --root $T/root run -b $T/bundle bench-runc" \
+		--prepare "cp $T/orig.json $T/bundle/config.json" \
+		-n agentbox-runc "$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab" \
+		--prepare "cp $T/hardened.json $T/bundle/config.json" \
+		-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc" \
+		--prepare "cp $T/orig.json $T/bundle/config.json" \
+		-n "agentbox-runc, network layer on" "env AGENTBOX_CONFIG=$T/net.yaml $B/agentbox-runc --root $T/root run -b $T/bundle bench-net" >/dev/null
+done
+# Every round's times, per row, and their median.
+jq -s '{results: (map(.results) | transpose | map({command: .[0].command,
+	times: (map(.times) | add | sort)}) | map(.median = .times[(.times | length) / 2 | floor]))}' \
+	"$T"/round*.json >"$T/r.json"
 
 jq -r '
   (.results | map({(.command): .median}) | add) as $m |
