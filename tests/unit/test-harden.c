@@ -20,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "shim/lib/harden.h"
 #include "spec/spec.h"
+#include "tests/unit/seccomp-probes.h"
 #include "tests/unit/unit.h"
 
 static char tmp[] = "/tmp/ab-test-harden.XXXXXX";
@@ -767,37 +768,8 @@ compile (const struct ab_json *sc)
   return ctx;
 }
 
-/* What one probe did: 0 or the errno. */
-static int
-probe_result (long r)
-{
-  return r < 0 ? errno : 0;
-}
-
-static int
-probe_clone_newuser (void)
-{
-  long r = syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
-  if (r == 0)
-    _exit (0);
-  if (r > 0)
-    waitpid ((pid_t)r, NULL, 0);
-  return probe_result (r);
-}
-
-static int
-probe_fork (void)
-{
-  pid_t p = fork ();
-  if (p == 0)
-    _exit (0);
-  if (p > 0)
-    waitpid (p, NULL, 0);
-  return probe_result (p);
-}
-
 /* Load CTX in a child and run the probes there; returns the child's
- * status: bit I set when probe I gave the wrong answer. */
+ * status: 0, or 1 when a probe gave the wrong answer (printed). */
 struct expect
 {
   int fork;        /* 0 or the errno fork gets */
@@ -814,11 +786,7 @@ run_probes (scmp_filter_ctx ctx, const struct expect *want)
   pid = fork ();
   if (pid == 0)
     {
-      struct
-      {
-        const char *name;
-        int got, want;
-      } p[] = {
+      struct probe p[] = {
         { "unshare(CLONE_NEWUTS)", 0, EPERM },
         { "setns(-1, 0)", 0, EPERM },
         { "clone3", 0, ENOSYS },
@@ -828,7 +796,6 @@ run_probes (scmp_filter_ctx ctx, const struct expect *want)
         { "personality(query)", 0, 0 },
         { "personality(ADDR_NO_RANDOMIZE)", 0, want->personality },
       };
-      int bad = 0;
 
       prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
       if (seccomp_load (ctx) < 0)
@@ -836,21 +803,12 @@ run_probes (scmp_filter_ctx ctx, const struct expect *want)
       p[0].got = probe_result (unshare (CLONE_NEWUTS));
       p[1].got = probe_result (setns (-1, 0));
       p[2].got = probe_result (syscall (SYS_clone3, NULL, 0));
-      p[3].got = probe_clone_newuser ();
+      p[3].got = probe_clone (CLONE_NEWUSER);
       p[4].got = probe_result (syscall (SYS_io_uring_setup, 1, NULL));
-      p[5].got = probe_fork ();
+      p[5].got = probe_clone (0);
       p[6].got = probe_result (personality (0xffffffff));
       p[7].got = probe_result (personality (PER_LINUX | ADDR_NO_RANDOMIZE));
-      for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        if (p[i].got != p[i].want)
-          {
-            printf ("# probe %s: got %s, want %s\n", p[i].name,
-                    p[i].got ? strerror (p[i].got) : "success",
-                    p[i].want ? strerror (p[i].want) : "success");
-            bad |= 1 << i;
-          }
-      fflush (stdout);
-      _exit (bad);
+      _exit (probes_report (p, sizeof p / sizeof *p));
     }
   if (pid < 0 || waitpid (pid, &status, 0) < 0)
     return -1;

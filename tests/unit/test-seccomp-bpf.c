@@ -23,6 +23,7 @@
 #include "shim/lib/harden.h"
 #include "shim/lib/seccomp-bpf.h"
 #include "spec/spec.h"
+#include "tests/unit/seccomp-probes.h"
 #include "tests/unit/unit.h"
 
 static char tmp[] = "/tmp/ab-seccomp-bpf-XXXXXX";
@@ -72,24 +73,6 @@ parse (const char *text)
   return j;
 }
 
-static int
-probe (long r)
-{
-  return r < 0 ? errno : 0;
-}
-
-static int
-probe_fork (unsigned long flags)
-{
-  long r = syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-
-  if (r == 0)
-    _exit (0);
-  if (r > 0)
-    waitpid ((pid_t)r, NULL, 0);
-  return probe (r);
-}
-
 /* A syscall of the x32 ABI must not get through: killed, or an error. */
 static int
 probe_x32 (void)
@@ -118,11 +101,7 @@ run_probes (const unsigned char *bpf, size_t len)
     {
       struct sock_fprog prog = { .len = (unsigned short)(len / 8),
                                  .filter = (struct sock_filter *)bpf };
-      struct
-      {
-        const char *name;
-        int got, want;
-      } p[] = {
+      struct probe p[] = {
         { "getpid", 0, 0 },
         { "unshare(CLONE_NEWUTS)", 0, EPERM },
         { "setns(-1, 0)", 0, EPERM },
@@ -136,32 +115,22 @@ run_probes (const unsigned char *bpf, size_t len)
         { "syscall 1000", 0, ENOSYS },
         { "x32 getpid", 0, EPERM },
       };
-      int bad = 0;
 
       if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
           || syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         _exit (255);
-      p[0].got = probe (getpid ());
-      p[1].got = probe (unshare (CLONE_NEWUTS));
-      p[2].got = probe (setns (-1, 0));
-      p[3].got = probe (syscall (SYS_bpf, 0, NULL, 0));
-      p[4].got = probe (syscall (SYS_clone3, NULL, 0));
-      p[5].got = probe_fork (CLONE_NEWUSER);
-      p[6].got = probe_fork (0);
-      p[7].got = probe (personality (0xffffffff));
-      p[8].got = probe (personality (PER_LINUX | ADDR_NO_RANDOMIZE));
-      p[9].got = probe (syscall (1000));
+      p[0].got = probe_result (getpid ());
+      p[1].got = probe_result (unshare (CLONE_NEWUTS));
+      p[2].got = probe_result (setns (-1, 0));
+      p[3].got = probe_result (syscall (SYS_bpf, 0, NULL, 0));
+      p[4].got = probe_result (syscall (SYS_clone3, NULL, 0));
+      p[5].got = probe_clone (CLONE_NEWUSER);
+      p[6].got = probe_clone (0);
+      p[7].got = probe_result (personality (0xffffffff));
+      p[8].got = probe_result (personality (PER_LINUX | ADDR_NO_RANDOMIZE));
+      p[9].got = probe_result (syscall (1000));
       p[10].got = probe_x32 ();
-      for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        if (p[i].got != p[i].want)
-          {
-            printf ("# probe %s: got %s, want %s\n", p[i].name,
-                    p[i].got ? strerror (p[i].got) : "success",
-                    p[i].want ? strerror (p[i].want) : "success");
-            bad |= 1 << i;
-          }
-      fflush (stdout);
-      _exit (bad != 0);
+      _exit (probes_report (p, sizeof p / sizeof *p));
     }
   if (pid < 0 || waitpid (pid, &status, 0) < 0)
     return -1;
@@ -290,6 +259,24 @@ TEST (to_init_writes_the_filter_and_caches_it)
   ab_config_free (c);
 }
 
+/* ab_seccomp_compile of the profile DOC returns WANT: 1 (left to the
+ * runtime, no error) or -1 (an error that names seccomp); no program. */
+static void
+compile_gives (const char *doc, int want)
+{
+  cleanup_json struct ab_json *p = parse (doc);
+  cleanup_error ab_error_t err = NULL;
+  unsigned char *bpf = NULL;
+  size_t len = 0;
+  int r = ab_seccomp_compile (p, &bpf, &len, &err);
+
+  if (r != want)
+    printf ("# got %d, want %d: %s\n", r, want, doc);
+  CHECK (r == want);
+  CHECK (bpf == NULL);
+  CHECK (want < 0 ? err && strstr (err->msg, "seccomp") : err == NULL);
+}
+
 TEST (profiles_only_the_runtime_can_load_are_left_to_it)
 {
   static const char *const docs[] = {
@@ -308,15 +295,7 @@ TEST (profiles_only_the_runtime_can_load_are_left_to_it)
   };
 
   for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
-    {
-      cleanup_json struct ab_json *p = parse (docs[i]);
-      cleanup_error ab_error_t err = NULL;
-      unsigned char *bpf = NULL;
-      size_t len = 0;
-
-      CHECK (ab_seccomp_compile (p, &bpf, &len, &err) == 1);
-      CHECK (bpf == NULL && err == NULL);
-    }
+    compile_gives (docs[i], 1);
 }
 
 TEST (bad_profiles_are_errors)
@@ -340,17 +319,7 @@ TEST (bad_profiles_are_errors)
   };
 
   for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
-    {
-      cleanup_json struct ab_json *p = parse (docs[i]);
-      cleanup_error ab_error_t err = NULL;
-      unsigned char *bpf = NULL;
-      size_t len = 0;
-
-      if (ab_seccomp_compile (p, &bpf, &len, &err) >= 0)
-        printf ("# compiled: %s\n", docs[i]);
-      CHECK (err != NULL && strstr (err->msg, "seccomp") != NULL);
-      CHECK (bpf == NULL);
-    }
+    compile_gives (docs[i], -1);
 }
 
 /* ---- agentbox-init --seccomp, run for real ---- */
