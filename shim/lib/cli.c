@@ -637,13 +637,18 @@ ab_cli_exec_argv (int argc, char *const *argv, int verb_index,
                   const struct ab_cli_exec *e, const char *delegate,
                   const char *process_path,
                   bool (*drop_cap) (const char *cap, void *data), void *data,
-                  char ***out, ab_error_t *err)
+                  const char *const *before_command, char ***out,
+                  ab_error_t *err)
 {
   char *const *args = argv + verb_index + 1;
   int nargs = argc - verb_index - 1, n = 0;
   struct verb_parse p = { 0 };
   cleanup_free enum exec_fate *fate = NULL;
   cleanup_strv char **v = NULL;
+  size_t nbefore = 0;
+
+  while (before_command && before_command[nbefore])
+    nbefore++;
 
   if (e->id_index < 0 || e->id_index >= nargs)
     return ab_error_set (err, EINVAL, "exec: no container id");
@@ -653,7 +658,7 @@ ab_cli_exec_argv (int argc, char *const *argv, int verb_index,
       return ab_error_wrap (err, "exec");
     }
   fate = calloc ((size_t)nargs, sizeof (*fate));
-  v = calloc ((size_t)argc + 2, sizeof (char *));
+  v = calloc ((size_t)argc + 2 + nbefore, sizeof (char *));
   if (fate && v)
     exec_fates (&p, e, process_path, drop_cap, data, fate);
   verb_parse_free (&p);
@@ -673,6 +678,9 @@ ab_cli_exec_argv (int argc, char *const *argv, int verb_index,
       v[n] = exec_arg (args[j], j < e->id_index ? fate[j] : KEEP, process_path);
       if (v[n++] == NULL)
         return ab_error_set (err, ENOMEM, "out of memory");
+      for (size_t k = 0; j == e->id_index && j + 1 < nargs && k < nbefore; k++)
+        if ((v[n++] = strdup (before_command[k])) == NULL)
+          return ab_error_set (err, ENOMEM, "out of memory");
     }
   *out = steal_pointer (&v);
   return 0;

@@ -117,14 +117,17 @@ int ab_cli_parse_exec (int argc, char *const *args, struct ab_cli_exec *e,
  * parse.  In the copy: argv[0] is DELEGATE; the --process value is
  * PROCESS_PATH when that is not NULL; every --cap whose value DROP_CAP
  * says to drop is removed (runc adds --cap values to the bounding,
- * effective and permitted sets); and "--no-new-privs=true" is placed just
- * before the id, so it wins over any earlier --no-new-privs=false.  *OUT
- * is a NULL-terminated vector of copies: free it with ab_strvfree(). */
+ * effective and permitted sets); every --no-new-privs before the id is
+ * removed and "--no-new-privs=true" placed right after the verb; and the
+ * words of BEFORE_COMMAND (NULL-terminated, may be NULL) go right after
+ * the id, in front of the command, when one follows it.  *OUT is a
+ * NULL-terminated vector of copies: free it with ab_strvfree(). */
 int ab_cli_exec_argv (int argc, char *const *argv, int verb_index,
                       const struct ab_cli_exec *e, const char *delegate,
                       const char *process_path,
                       bool (*drop_cap) (const char *cap, void *data),
-                      void *data, char ***out, ab_error_t *err);
+                      void *data, const char *const *before_command,
+                      char ***out, ab_error_t *err);
 
 /* Go's strconv.ParseBool: 1 if true, 0 if false, -1 if neither. */
 int ab_cli_parse_bool (const char *s);

@@ -90,38 +90,6 @@ under_init (struct abr_ctx *c, const char *id)
   return ab_state_dir (c->cfg, id, &dir, &e) == 0 ? ab_init_what (dir) : 0;
 }
 
-/* The argv form (`exec ID CMD ARGS`): agentbox-init goes right after
- * the id, which follows the "--no-new-privs=true" agentbox placed. */
-static int
-argv_with_init (char ***argv, unsigned what, ab_error_t *err)
-{
-  const char *prefix[AB_INIT_PREFIX_MAX];
-  size_t n = 0, at = 0, k = 0;
-  char **v;
-
-  while ((*argv)[n])
-    n++;
-  for (size_t i = 0; i + 1 < n; i++)
-    if (strcmp ((*argv)[i], "--no-new-privs=true") == 0)
-      at = i + 2;
-  if (at == 0 || at >= n)
-    return 0; /* no command words: runc uses --process */
-  ab_init_prefix (what, prefix);
-  v = calloc (n + AB_INIT_PREFIX_MAX, sizeof *v);
-  if (v == NULL)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  for (size_t i = 0; i < at; i++)
-    v[k++] = (*argv)[i];
-  for (size_t i = 0; prefix[i]; i++)
-    if (!(v[k++] = strdup (prefix[i])))
-      return ab_error_set (err, ENOMEM, "out of memory");
-  for (size_t i = at; i < n; i++)
-    v[k++] = (*argv)[i];
-  free (*argv);
-  *argv = v;
-  return 0;
-}
-
 /* Harden the process file PATH; *NEW_PATH is NULL when it needs no
  * change, else /proc/self/fd/N of a hardened copy. */
 static int
@@ -164,17 +132,20 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
 {
   cleanup_free char *process = NULL;
   cleanup_strv char **argv = NULL;
-  unsigned what;
+  const char *prefix[AB_INIT_PREFIX_MAX];
+  unsigned what = e->process ? 0 : under_init (c, e->id);
 
   if (e->process
       && harden_process_file (c, e->id, e->process, &process, err) < 0)
     return -1;
+  /* The argv form (`exec ID CMD ARGS`): agentbox-init goes in front of
+   * CMD. */
+  if (what)
+    ab_init_prefix (what, prefix);
   if (ab_cli_exec_argv (c->argc, c->argv, c->g.verb_index, e, c->delegate,
-                        process, drop_cap, c->cfg, &argv, err)
+                        process, drop_cap, c->cfg, what ? prefix : NULL,
+                        &argv, err)
       < 0)
-    return -1;
-  if (e->process == NULL && (what = under_init (c, e->id))
-      && argv_with_init (&argv, what, err) < 0)
     return -1;
   return abr_exec_delegate (c, argv, err);
 }

@@ -59,6 +59,11 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[ "$status" -eq 0 ]
 	[ "$(status_field Seccomp)" = 2 ]
 	[[ "$output" == *UNSHARE-DENIED* ]]
+	# Flags before the id, as engines pass them.
+	run abr exec --cwd / --env A=1 "$ID" /bin/sh -c 'echo "A=$A"; grep -E "^Seccomp:" /proc/self/status'
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	[[ "$output" == *A=1* ]]
 	jq -n '{terminal: false, cwd: "/", user: {uid: 0, gid: 0}, env: ["PATH=/bin"],
 		args: ["/bin/sh", "-c", "grep -E \"^Seccomp:\" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED"]}' >"$T/process.json"
 	run abr exec --process "$T/process.json" "$ID"

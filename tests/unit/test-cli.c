@@ -467,8 +467,8 @@ TEST (exec_argv_rewrite_process)
 
   CHECK (ab_cli_parse_exec (ARGC (argv) - 4, argv + 4, &e, &err) == 0);
   CHECK (ab_cli_exec_argv (ARGC (argv), argv, 3, &e, "/usr/sbin/runc",
-                           "/proc/self/fd/100", drop_sys_admin, &calls, &out,
-                           &err)
+                           "/proc/self/fd/100", drop_sys_admin, &calls, NULL,
+                           &out, &err)
          == 0);
   s = joined (out);
   CHECK_STR (s, "/usr/sbin/runc --root /r exec --no-new-privs=true "
@@ -501,7 +501,7 @@ TEST (exec_argv_rewrite_inline_process_and_caps)
   CHECK (ab_cli_parse_exec (ARGC (argv) - 2, argv + 2, &e, &err) == 0);
   CHECK_STR (e.id, "c1");
   CHECK (ab_cli_exec_argv (ARGC (argv), argv, 1, &e, "/d", "/new.json",
-                           drop_sys_admin, &calls, &out, &err)
+                           drop_sys_admin, &calls, NULL, &out, &err)
          == 0);
   s = joined (out);
   /* Dangerous --cap values before the id are gone, harmless ones and the
@@ -522,10 +522,40 @@ TEST (exec_argv_rewrite_without_process)
 
   CHECK (ab_cli_parse_exec (ARGC (argv) - 2, argv + 2, &e, &err) == 0);
   CHECK (ab_cli_exec_argv (ARGC (argv), argv, 1, &e, "/d", NULL, NULL, NULL,
-                           &out, &err)
+                           NULL, &out, &err)
          == 0);
   s = joined (out);
   CHECK_STR (s, "/d exec --no-new-privs=true c1 id");
+  ab_error_free (&err);
+}
+
+/* agentbox-init's words go between the id and the command, wherever the
+ * flags before the id put it. */
+TEST (exec_argv_words_before_the_command)
+{
+  static const char *const init[] = { "/init", "--seccomp", "/f", "--", NULL };
+  char *argv[] = { "abr", "exec", "--cwd", "/", "-e", "A=1", "c1", "id", "-u",
+                   NULL };
+  char *bare[] = { "abr", "exec", "--cwd", "/", "c1", NULL };
+  struct ab_cli_exec e;
+  ab_error_t err = NULL;
+  cleanup_strv char **out = NULL, **out2 = NULL;
+  cleanup_free char *s = NULL, *s2 = NULL;
+
+  CHECK (ab_cli_parse_exec (ARGC (argv) - 2, argv + 2, &e, &err) == 0);
+  CHECK (ab_cli_exec_argv (ARGC (argv), argv, 1, &e, "/d", NULL, NULL, NULL,
+                           init, &out, &err)
+         == 0);
+  s = joined (out);
+  CHECK_STR (s, "/d exec --no-new-privs=true --cwd / -e A=1 c1 /init "
+                "--seccomp /f -- id -u");
+  /* No command after the id: nothing to put in front of. */
+  CHECK (ab_cli_parse_exec (ARGC (bare) - 2, bare + 2, &e, &err) == 0);
+  CHECK (ab_cli_exec_argv (ARGC (bare), bare, 1, &e, "/d", NULL, NULL, NULL,
+                           init, &out2, &err)
+         == 0);
+  s2 = joined (out2);
+  CHECK_STR (s2, "/d exec --no-new-privs=true --cwd / c1");
   ab_error_free (&err);
 }
 
@@ -556,5 +586,6 @@ main (void)
   RUN (exec_argv_rewrite_process);
   RUN (exec_argv_rewrite_inline_process_and_caps);
   RUN (exec_argv_rewrite_without_process);
+  RUN (exec_argv_words_before_the_command);
   return unit_done ();
 }
