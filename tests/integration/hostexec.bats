@@ -85,9 +85,10 @@ pending_id() {
 	in_agent "hostexec echo from-first" >/dev/null
 	grep '"resource":"echo from-second"' "$T/audit.jsonl" | grep -q "\"container\":\"$second\""
 	grep '"resource":"echo from-first"' "$T/audit.jsonl" | grep -q "\"container\":\"$first\""
-	# The second's socket is not in the first's filesystem.
+	# The second's socket is not in the first's filesystem: its own
+	# socket and its seccomp filter are all there is.
 	run in_agent "ls /run/agentbox"
-	[ "$output" = hostexec.sock ]
+	[ "$output" = "$(printf 'hostexec.sock\nseccomp.bpf')" ]
 	[ "$(stat -c %i "$STATE/containers/$first/run/hostexec.sock")" != "$(stat -c %i "$STATE/containers/$second/run/hostexec.sock")" ]
 }
 
