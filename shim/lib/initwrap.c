@@ -82,11 +82,10 @@ ab_init_rewrite (struct ab_spec *s, const char *state_dir, unsigned what,
     return 0;
   r = ab_init_prepend (proc, what, err);
   if (r == 1)
-    ab_harden_report_add (rep, "process.args: run under %s (%s%s%s)",
-                          AB_INIT_PATH,
-                          what & AB_INIT_LANDLOCK ? "Landlock" : "",
-                          what == (AB_INIT_LANDLOCK | AB_INIT_SECCOMP) ? ", "
-                                                                       : "",
-                          what & AB_INIT_SECCOMP ? "seccomp" : "");
+    ab_harden_report_add (
+        rep, "process.args: run under %s (%s%s%s)", AB_INIT_PATH,
+        what & AB_INIT_LANDLOCK ? "Landlock" : "",
+        what == (AB_INIT_LANDLOCK | AB_INIT_SECCOMP) ? ", " : "",
+        what & AB_INIT_SECCOMP ? "seccomp" : "");
   return r < 0 ? -1 : 0;
 }

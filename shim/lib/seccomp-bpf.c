@@ -48,8 +48,7 @@ parse_u64 (const struct ab_json *j, uint64_t *out)
 /* The action NAME with ERRNO_RET (a number or NULL: EPERM, as runc).
  * 1: only the runtime can do it (notify, trace); -1: not an action. */
 static int
-parse_action (const char *name, const struct ab_json *errno_ret,
-              uint32_t *out)
+parse_action (const char *name, const struct ab_json *errno_ret, uint32_t *out)
 {
   uint64_t e = EPERM;
 
@@ -125,8 +124,7 @@ parse_arch (const char *name)
 /* One rule's conditions.  Two on the same argument would mean "or" to
  * runc, which splits the rule: left to the runtime (1). */
 static int
-parse_args (const struct ab_json *args, struct scmp_arg_cmp *cmp,
-            unsigned *n)
+parse_args (const struct ab_json *args, struct scmp_arg_cmp *cmp, unsigned *n)
 {
   unsigned seen = 0;
 
@@ -150,10 +148,9 @@ parse_args (const struct ab_json *args, struct scmp_arg_cmp *cmp,
       if (seen & (1u << index))
         return 1;
       seen |= 1u << index;
-      cmp[(*n)++] = (struct scmp_arg_cmp){ .arg = (unsigned)index,
-                                           .op = op,
-                                           .datum_a = value,
-                                           .datum_b = value_two };
+      cmp[(*n)++] = (struct scmp_arg_cmp){
+        .arg = (unsigned)index, .op = op, .datum_a = value, .datum_b = value_two
+      };
     }
   return 0;
 }
@@ -177,8 +174,9 @@ add_rule (scmp_filter_ctx c, const struct ab_json *rule, uint32_t dflt,
   if (r == 0)
     r = parse_args (ab_json_get (rule, "args"), cmp, &n);
   if (r != 0)
-    return r < 0 ? ab_error_set (err, EINVAL, "seccomp: a rule runc would "
-                                              "refuse")
+    return r < 0 ? ab_error_set (err, EINVAL,
+                                 "seccomp: a rule runc would "
+                                 "refuse")
                  : 1;
   for (size_t i = 0; i < names->u.array.len; i++)
     {
@@ -208,8 +206,8 @@ enosys_stub (struct sock_filter *f, uint32_t arch, int max)
 {
   size_t n = 0;
 
-  f[n++] = (struct sock_filter)BPF_STMT (
-      BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch));
+  f[n++] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
+                                         offsetof (struct seccomp_data, arch));
   f[n++] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, arch, 0,
                                          arch == SCMP_ARCH_X86_64 ? 4 : 3);
   f[n++] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
@@ -225,9 +223,8 @@ enosys_stub (struct sock_filter *f, uint32_t arch, int max)
 }
 
 /* C's program, after the stub. */
-static int
-export (scmp_filter_ctx c, int max, unsigned char **bpf, size_t *len,
-        ab_error_t *err)
+static int export(scmp_filter_ctx c, int max, unsigned char **bpf, size_t *len,
+                  ab_error_t *err)
 {
   cleanup_close int fd = memfd_create ("agentbox-seccomp", MFD_CLOEXEC);
   struct sock_filter stub[8];
@@ -273,8 +270,8 @@ ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
   *len = 0;
   /* A notify listener, filter flags and tracing are the runtime's. */
   if (ab_json_get (profile, "listenerPath")
-      || (flags && !(ab_json_is (flags, AB_JSON_ARRAY)
-                     && flags->u.array.len == 0)))
+      || (flags
+          && !(ab_json_is (flags, AB_JSON_ARRAY) && flags->u.array.len == 0)))
     return 1;
   r = parse_action (ab_json_get_string (profile, "defaultAction"),
                     ab_json_get (profile, "defaultErrnoRet"), &dflt);
@@ -288,8 +285,8 @@ ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
   /* The binary tree: O(log n) comparisons per syscall. */
   if ((r = seccomp_attr_set (c, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
     return ab_error_set (err, -r, "seccomp: optimize");
-  for (size_t i = 0; ab_json_is (arches, AB_JSON_ARRAY) && i < arches->u.array.len;
-       i++)
+  for (size_t i = 0;
+       ab_json_is (arches, AB_JSON_ARRAY) && i < arches->u.array.len; i++)
     {
       const char *name = ab_json_string (arches->u.array.items[i]);
       uint32_t arch = parse_arch (name);
@@ -302,11 +299,11 @@ ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
       if (r < 0 && r != -EEXIST)
         return ab_error_set (err, -r, "seccomp: add the arch %s", name);
     }
-  for (size_t i = 0; ab_json_is (rules, AB_JSON_ARRAY) && i < rules->u.array.len;
-       i++)
+  for (size_t i = 0;
+       ab_json_is (rules, AB_JSON_ARRAY) && i < rules->u.array.len; i++)
     if ((r = add_rule (c, rules->u.array.items[i], dflt, &max, err)) != 0)
       return r;
-  return export (c, max, bpf, len, err);
+  return export(c, max, bpf, len, err);
 }
 
 /* ---- the cache: STATE/seccomp/HASH, the profile's text, NUL, the
@@ -331,8 +328,8 @@ cache_path (const struct ab_config *cfg, const char *text, size_t n,
                    (unsigned long long)fnv1a (text, n));
 }
 
-/* The program cached for TEXT; 0 and *BPF NULL on a miss. */
-static int
+/* The program cached for TEXT; *BPF NULL on a miss. */
+static void
 cache_get (const char *path, const char *text, size_t n, unsigned char **bpf,
            size_t *len)
 {
@@ -346,19 +343,18 @@ cache_get (const char *path, const char *text, size_t n, unsigned char **bpf,
       || (size_t)st.st_size <= head
       || ((size_t)st.st_size - head) % sizeof (struct sock_filter) != 0
       || (size_t)st.st_size - head > BPF_MAXINSNS * sizeof (struct sock_filter))
-    return 0;
+    return;
   buf = malloc ((size_t)st.st_size);
   if (buf == NULL || read (fd, buf, (size_t)st.st_size) != st.st_size
       || memcmp (buf, CACHE_MAGIC, sizeof CACHE_MAGIC - 1) != 0
       || memcmp (buf + sizeof CACHE_MAGIC - 1, text, n) != 0
       || buf[head - 1] != '\0')
-    return 0;
+    return;
   *len = (size_t)st.st_size - head;
   *bpf = malloc (*len);
   if (*bpf == NULL)
-    return 0;
+    return;
   memcpy (*bpf, buf + head, *len);
-  return 0;
 }
 
 /* Write the parts A, B and C (any may be empty) to FD, then close it. */
@@ -453,9 +449,10 @@ ab_seccomp_to_init (struct ab_spec *s, const struct ab_config *cfg,
     return ab_error_errno (err, "write %s", path);
   if (ab_spec_set_seccomp (s, NULL, err) < 0)
     return -1;
-  ab_harden_report_add (rep, "linux.seccomp: compiled by agentbox (%zu "
-                             "instructions) into %s, which agentbox-init "
-                             "installs",
+  ab_harden_report_add (rep,
+                        "linux.seccomp: compiled by agentbox (%zu "
+                        "instructions) into %s, which agentbox-init "
+                        "installs",
                         len / sizeof (struct sock_filter), AB_SECCOMP_PATH);
   return 1;
 }

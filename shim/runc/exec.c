@@ -143,8 +143,8 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
   if (what)
     ab_init_prefix (what, prefix);
   if (ab_cli_exec_argv (c->argc, c->argv, c->g.verb_index, e, c->delegate,
-                        process, drop_cap, c->cfg, what ? prefix : NULL,
-                        &argv, err)
+                        process, drop_cap, c->cfg, what ? prefix : NULL, &argv,
+                        err)
       < 0)
     return -1;
   return abr_exec_delegate (c, argv, err);

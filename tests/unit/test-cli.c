@@ -534,8 +534,8 @@ TEST (exec_argv_rewrite_without_process)
 TEST (exec_argv_words_before_the_command)
 {
   static const char *const init[] = { "/init", "--seccomp", "/f", "--", NULL };
-  char *argv[] = { "abr", "exec", "--cwd", "/", "-e", "A=1", "c1", "id", "-u",
-                   NULL };
+  char *argv[]
+      = { "abr", "exec", "--cwd", "/", "-e", "A=1", "c1", "id", "-u", NULL };
   char *bare[] = { "abr", "exec", "--cwd", "/", "c1", NULL };
   struct ab_cli_exec e;
   ab_error_t err = NULL;

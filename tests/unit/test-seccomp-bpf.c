@@ -47,9 +47,9 @@ config (void)
 static struct ab_spec *
 hardened (struct ab_config *c)
 {
-  static const char doc[]
-      = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
-        "\"root\":{\"path\":\"rootfs\"},\"linux\":{}}";
+  static const char doc[] = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":["
+                            "\"sh\"],\"cwd\":\"/\"},"
+                            "\"root\":{\"path\":\"rootfs\"},\"linux\":{}}";
   cleanup_error ab_error_t err = NULL;
   struct ab_harden_report rep = { 0 };
   struct ab_spec *s = calloc (1, sizeof *s);
@@ -370,7 +370,8 @@ write_tmp (const char *name, const void *data, size_t len)
   char *path = NULL;
   FILE *f;
 
-  if (asprintf (&path, "%s/%s", tmp, name) < 0 || (f = fopen (path, "w")) == NULL)
+  if (asprintf (&path, "%s/%s", tmp, name) < 0
+      || (f = fopen (path, "w")) == NULL)
     abort ();
   if (fwrite (data, 1, len, f) != len)
     abort ();
@@ -408,7 +409,8 @@ TEST (init_installs_the_filter_before_exec)
   bad = write_tmp ("bad.bpf", bpf, 7);
   rfile = write_tmp ("rules", rules, sizeof rules - 1);
   {
-    const char *args[] = { "--seccomp", filter, "--", "/bin/sh", "-c", script, NULL };
+    const char *args[]
+        = { "--seccomp", filter, "--", "/bin/sh", "-c", script, NULL };
     r = run_init (args, out, sizeof out);
     CHECK (r == 0);
     CHECK_CONTAINS (out, "Seccomp:\t2");
@@ -416,7 +418,7 @@ TEST (init_installs_the_filter_before_exec)
   }
   {
     const char *args[] = { "--rules", rfile, "--seccomp", filter, "--",
-                           "/bin/sh", "-c", script, NULL };
+                           "/bin/sh", "-c",  script,      NULL };
     long abi = syscall (SYS_landlock_create_ruleset, NULL, 0, 1);
     r = run_init (args, out, sizeof out);
     if (abi >= 1)
@@ -427,8 +429,9 @@ TEST (init_installs_the_filter_before_exec)
   }
   /* Without the filter: unconfined by seccomp (the control). */
   {
-    const char *args[] = { "--rules", rfile, "--allow-without-landlock", "--",
-                           "/bin/sh", "-c", script, NULL };
+    const char *args[]
+        = { "--rules", rfile, "--allow-without-landlock", "--", "/bin/sh", "-c",
+            script,    NULL };
     r = run_init (args, out, sizeof out);
     CHECK_CONTAINS (out, "Seccomp:\t0");
   }
@@ -441,8 +444,8 @@ TEST (init_installs_the_filter_before_exec)
     CHECK (strstr (out, "RAN") == NULL);
   }
   {
-    const char *args[] = { "--seccomp", "/nonexistent.bpf", "--", "/bin/echo",
-                           "RAN", NULL };
+    const char *args[]
+        = { "--seccomp", "/nonexistent.bpf", "--", "/bin/echo", "RAN", NULL };
     r = run_init (args, out, sizeof out);
     CHECK (r == 126);
     CHECK_CONTAINS (out, "/nonexistent.bpf");
