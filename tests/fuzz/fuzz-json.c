@@ -1,10 +1,14 @@
 /* Fuzz target for spec/: parse arbitrary bytes; whatever parses must
  * serialize (pretty and compact), reparse to an equal tree, and survive
- * ab_spec_validate and the typed helpers without crashing. */
+ * ab_spec_validate and the typed helpers without crashing.  A
+ * linux.seccomp goes through agentbox's compiler (shim/lib/seccomp-bpf.c):
+ * a program, when there is one, is whole instructions and fits the
+ * kernel's limit. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/lib/seccomp-bpf.h"
 #include "spec/spec.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -26,6 +30,25 @@ roundtrip (const struct ab_json *j, bool pretty)
     abort ();
   ab_json_free (k);
   free (out);
+}
+
+static void
+compile_seccomp (const struct ab_json *profile)
+{
+  unsigned char *bpf = NULL;
+  size_t len = 0;
+  ab_error_t err = NULL;
+  int r;
+
+  if (profile == NULL)
+    return;
+  r = ab_seccomp_compile (profile, &bpf, &len, &err);
+  if ((r == 0) != (bpf != NULL) || (r < 0) != (err != NULL))
+    abort ();
+  if (bpf && (len == 0 || len % 8 != 0 || len / 8 > 4096))
+    abort ();
+  free (bpf);
+  ab_error_free (&err);
 }
 
 static void
@@ -60,6 +83,7 @@ exercise (struct ab_spec *s)
       ab_process_setenv (p, "HTTP_PROXY", "x", &err);
       ab_error_free (&err);
     }
+  compile_seccomp (ab_spec_seccomp (s));
   ab_spec_set_namespace (s, "network", NULL, &err);
   ab_error_free (&err);
   ab_spec_hook_add (s, "createRuntime", "/h", NULL, NULL, 5, &err);
