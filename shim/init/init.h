@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdint.h>
 
-struct sock_filter;
-
 #include "lib/error.h"
+
+struct sock_filter;
 
 /* What a rule allows beneath PATH (or on PATH alone when it is a file). */
 enum ab_init_access

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
-#include "lib/log.h"
 #include "shim/lib/harden-internal.h"
 #include "shim/lib/net.h"
 
@@ -202,7 +201,7 @@ add_rule (scmp_filter_ctx c, const struct ab_json *rule, uint32_t dflt,
  * arch, a syscall numbered above MAX (and below the x32 range) fails
  * with ENOSYS instead of the default action. */
 static size_t
-enosys_stub (struct sock_filter *f, uint32_t arch, int max)
+enosys_rule (struct sock_filter *f, uint32_t arch, int max)
 {
   size_t n = 0;
 
@@ -222,13 +221,15 @@ enosys_stub (struct sock_filter *f, uint32_t arch, int max)
   return n;
 }
 
-/* C's program, after the stub. */
-static int export(scmp_filter_ctx c, int max, unsigned char **bpf, size_t *len,
-                  ab_error_t *err)
+/* The ENOSYS rule, then C's program. */
+static int
+export_program (scmp_filter_ctx c, int max, unsigned char **bpf, size_t *len,
+                ab_error_t *err)
 {
   cleanup_close int fd = memfd_create ("agentbox-seccomp", MFD_CLOEXEC);
-  struct sock_filter stub[8];
-  size_t ns = enosys_stub (stub, seccomp_arch_native (), max);
+  struct sock_filter enosys[8];
+  size_t head
+      = enosys_rule (enosys, seccomp_arch_native (), max) * sizeof *enosys;
   off_t size;
   int r;
 
@@ -238,15 +239,15 @@ static int export(scmp_filter_ctx c, int max, unsigned char **bpf, size_t *len,
     return ab_error_set (err, -r, "seccomp: export the filter");
   size = lseek (fd, 0, SEEK_END);
   if (size <= 0 || size % sizeof (struct sock_filter) != 0
-      || (size_t)size / sizeof (struct sock_filter) + ns > BPF_MAXINSNS)
+      || (head + (size_t)size) / sizeof (struct sock_filter) > BPF_MAXINSNS)
     return ab_error_set (err, E2BIG, "seccomp: the filter has %lld bytes",
                          (long long)size);
-  *len = ns * sizeof *stub + (size_t)size;
+  *len = head + (size_t)size;
   *bpf = malloc (*len);
   if (*bpf == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
-  memcpy (*bpf, stub, ns * sizeof *stub);
-  if (pread (fd, *bpf + ns * sizeof *stub, (size_t)size, 0) != size)
+  memcpy (*bpf, enosys, head);
+  if (pread (fd, *bpf + head, (size_t)size, 0) != size)
     {
       free (*bpf);
       *bpf = NULL;
@@ -303,7 +304,7 @@ ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
        ab_json_is (rules, AB_JSON_ARRAY) && i < rules->u.array.len; i++)
     if ((r = add_rule (c, rules->u.array.items[i], dflt, &max, err)) != 0)
       return r;
-  return export(c, max, bpf, len, err);
+  return export_program (c, max, bpf, len, err);
 }
 
 /* ---- the cache: STATE/seccomp/HASH, the profile's text, NUL, the
@@ -350,11 +351,10 @@ cache_get (const char *path, const char *text, size_t n, unsigned char **bpf,
       || memcmp (buf + sizeof CACHE_MAGIC - 1, text, n) != 0
       || buf[head - 1] != '\0')
     return;
+  /* The program moves to the front of the buffer it was read into. */
   *len = (size_t)st.st_size - head;
-  *bpf = malloc (*len);
-  if (*bpf == NULL)
-    return;
-  memcpy (*bpf, buf + head, *len);
+  memmove (buf, buf + head, *len);
+  *bpf = (unsigned char *)steal_pointer (&buf);
 }
 
 /* Write the parts A, B and C (any may be empty) to FD, then close it. */
