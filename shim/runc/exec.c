@@ -90,17 +90,17 @@ under_init (struct abr_ctx *c, const char *id)
   return ab_state_dir (c->cfg, id, &dir, &e) == 0 ? ab_init_what (dir) : 0;
 }
 
-/* Harden the process file PATH; *NEW_PATH is NULL when it needs no
- * change, else /proc/self/fd/N of a hardened copy. */
+/* Harden the process file PATH, with agentbox-init in front for WHAT;
+ * *NEW_PATH is NULL when it needs no change, else /proc/self/fd/N of a
+ * hardened copy. */
 static int
-harden_process_file (struct abr_ctx *c, const char *id, const char *path,
-                     char **new_path, ab_error_t *err)
+harden_process_file (struct abr_ctx *c, const char *id, unsigned what,
+                     const char *path, char **new_path, ab_error_t *err)
 {
   cleanup_json struct ab_json *proc = NULL, *before = NULL;
   cleanup_free char *data = NULL;
   struct ab_harden_report rep = { 0 };
   size_t len = 0;
-  unsigned what = under_init (c, id);
   int fd = -1, r;
 
   *new_path = NULL;
@@ -132,19 +132,21 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
 {
   cleanup_free char *process = NULL;
   cleanup_strv char **argv = NULL;
-  const char *prefix[AB_INIT_PREFIX_MAX];
-  unsigned what = e->process ? 0 : under_init (c, e->id);
+  const char *prefix[AB_INIT_PREFIX_MAX], *const *before = NULL;
+  unsigned what = under_init (c, e->id);
 
   if (e->process
-      && harden_process_file (c, e->id, e->process, &process, err) < 0)
+      && harden_process_file (c, e->id, what, e->process, &process, err) < 0)
     return -1;
   /* The argv form (`exec ID CMD ARGS`): agentbox-init goes in front of
    * CMD. */
-  if (what)
-    ab_init_prefix (what, prefix);
+  if (what && e->process == NULL)
+    {
+      ab_init_prefix (what, prefix);
+      before = prefix;
+    }
   if (ab_cli_exec_argv (c->argc, c->argv, c->g.verb_index, e, c->delegate,
-                        process, drop_cap, c->cfg, what ? prefix : NULL, &argv,
-                        err)
+                        process, drop_cap, c->cfg, before, &argv, err)
       < 0)
     return -1;
   return abr_exec_delegate (c, argv, err);
