@@ -69,6 +69,23 @@ struct {
 	__type(value, __u64);
 } armed_exe SEC(".maps");
 
+/* Per directory inode: its memo (docs/file-guard.md, "Directory memos").
+ * Storage lives and dies with the inode, so a memo can never be read for
+ * another directory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ab_fg_memo);
+} memos SEC(".maps");
+
+/* Every rename (d_move, d_exchange, a directory spliced into place) and
+ * every change to any mount tree bumps one of these two sequence
+ * counts.  Resolved from kallsyms; a kernel built without
+ * CONFIG_KALLSYMS_ALL leaves them 0, and then no memo is ever made. */
+extern const void rename_lock __ksym __weak;
+extern const void mount_lock __ksym __weak;
+
 /* A walked path and the state of the loops over it.  bpf_loop callbacks
  * keep their state here, in map memory, not on the stack: a 6.1
  * verifier checks a callback as if it ran once, and would otherwise
@@ -94,6 +111,8 @@ struct walk {
 	/* looking the components up */
 	__u32 id, want, is_dir, subtree, subtree_hit;
 	__u32 permit, forbid, prule, frule;
+	/* the state after the leaf's directory, for its memo */
+	__u32 dir_id, dir_permit, dir_forbid, dir_set;
 	/* writing an event's path */
 	__u64 off;
 };
@@ -246,16 +265,20 @@ static __always_inline bool walk_up(struct walk *w, struct vfsmount *vmnt,
 static __always_inline bool armed(struct walk *w, const struct ab_fg_config *c)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	struct mm_struct *mm = t->mm;
+	struct file *exe;
 	__u64 *seen;
 
+	if (!mm)
+		return false;
+	exe = mm->exe_file;
 	if (!exe)
 		return false;
 	seen = bpf_task_storage_get(&armed_exe, t, 0, 0);
 	if (seen && *seen == (__u64)exe)
 		return true;
-	if (!walk_up(w, BPF_CORE_READ(exe, f_path.mnt),
-		     BPF_CORE_READ(exe, f_path.dentry), c->root_mnt, false))
+	if (!walk_up(w, exe->f_path.mnt, exe->f_path.dentry, c->root_mnt,
+		     false))
 		return false;
 	seen = bpf_task_storage_get(&armed_exe, t, 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -295,13 +318,46 @@ static __always_inline void take(struct walk *w, const struct ab_fg_node *nd,
 	w->permit |= permit;
 }
 
+/* The node for the component NAME (LEN bytes, kernel memory) under the
+ * node PARENT, or NULL. */
+static __always_inline struct ab_fg_node *child(struct walk *w, __u32 parent,
+						__u32 len,
+						const unsigned char *name)
+{
+	if (len > AB_FG_NAME_MAX - 1)
+		return NULL; /* NAME_MAX forbids it; then no rule can name it */
+	if (len < AB_FG_SHORT_MAX) {
+		__builtin_memset(&w->skey, 0, sizeof(w->skey));
+		w->skey.parent = parent;
+		w->skey.len = len;
+		barrier_var(len); /* keep the mask below */
+		bpf_probe_read_kernel(w->skey.name, len & (AB_FG_SHORT_MAX - 1),
+				      name);
+		return bpf_map_lookup_elem(&nodes, &w->skey);
+	}
+	__builtin_memset(&w->key, 0, sizeof(w->key));
+	w->key.parent = parent;
+	w->key.len = len;
+	barrier_var(len);
+	bpf_probe_read_kernel(w->key.name, len & (AB_FG_NAME_MAX - 1), name);
+	return bpf_map_lookup_elem(&lnodes, &w->key);
+}
+
+/* The walk's state once the leaf's directory is taken: its memo. */
+static __always_inline void dir_state(struct walk *w, __u32 id)
+{
+	w->dir_id = id;
+	w->dir_permit = w->permit;
+	w->dir_forbid = w->forbid;
+	w->dir_set = 1;
+}
+
 /* One component, root-first: index n-1 down to 0. */
 static long look_step(__u32 idx, void *ctx)
 {
 	struct walk *w = ((struct loop_ctx *)ctx)->w;
 	struct ab_fg_node *nd;
-	const unsigned char *name;
-	__u32 n = w->n, i, len;
+	__u32 n = w->n, i;
 
 	if (idx >= n)
 		return 1;
@@ -309,32 +365,15 @@ static long look_step(__u32 idx, void *ctx)
 	if (i >= AB_FG_DEPTH_MAX)
 		return 1;
 	barrier_var(i); /* keep the mask: the verifier needs it */
-	len = w->len[i & (AB_FG_DEPTH_MAX - 1)];
-	name = w->name[i & (AB_FG_DEPTH_MAX - 1)];
-	if (len > AB_FG_NAME_MAX - 1)
-		return 1; /* NAME_MAX forbids it; then no rule can name it */
-	if (len < AB_FG_SHORT_MAX) {
-		__builtin_memset(&w->skey, 0, sizeof(w->skey));
-		w->skey.parent = w->id;
-		w->skey.len = len;
-		barrier_var(len); /* keep the mask below */
-		bpf_probe_read_kernel(w->skey.name, len & (AB_FG_SHORT_MAX - 1),
-				      name);
-		nd = bpf_map_lookup_elem(&nodes, &w->skey);
-	} else {
-		__builtin_memset(&w->key, 0, sizeof(w->key));
-		w->key.parent = w->id;
-		w->key.len = len;
-		barrier_var(len);
-		bpf_probe_read_kernel(w->key.name, len & (AB_FG_NAME_MAX - 1),
-				      name);
-		nd = bpf_map_lookup_elem(&lnodes, &w->key);
-	}
+	nd = child(w, w->id, w->len[i & (AB_FG_DEPTH_MAX - 1)],
+		   w->name[i & (AB_FG_DEPTH_MAX - 1)]);
 	if (!nd)
 		return 1;
 	w->id = nd->id;
 	take(w, nd, i != 0 ? AB_FG_SLOT_UNDER
 		    : w->is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
+	if (i == 1)
+		dir_state(w, nd->id);
 	if (i == 0 && w->subtree && nd->below) {
 		w->subtree_hit = 1;
 		return 1;
@@ -362,6 +401,7 @@ static __always_inline void decide(struct walk *w, const struct ab_fg_config *c,
 	w->subtree = subtree;
 	w->subtree_hit = 0;
 	w->permit = w->forbid = w->prule = w->frule = 0;
+	w->dir_set = 0;
 	__builtin_memset(&w->skey, 0, sizeof(w->skey));
 	w->skey.len = c->gen & 1;
 	root = bpf_map_lookup_elem(&nodes, &w->skey);
@@ -369,8 +409,14 @@ static __always_inline void decide(struct walk *w, const struct ab_fg_config *c,
 		w->id = root->id;
 		take(w, root, w->n != 0 ? AB_FG_SLOT_UNDER
 			      : is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
+		if (w->n == 1)
+			dir_state(w, root->id);
 		bpf_loop(AB_FG_DEPTH_MAX, look_step, &lc, 0);
 	}
+	/* The lookups stopped above the leaf's directory: nothing deeper has
+	 * a node, and the rights gathered so far hold beneath it. */
+	if (!w->dir_set)
+		dir_state(w, 0);
 	if (w->subtree_hit) {
 		v->flags |= AB_FG_F_SUBTREE;
 		return;
@@ -504,35 +550,211 @@ static __always_inline bool dentry_is_dir(struct dentry *d)
 #define HOW_SUBTREE 2u /* a rename: the path may not hold ruled paths */
 #define HOW_BPRM 4u    /* an execve: checked for the runtime's tasks too */
 
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+/* ---- directory memos ----
+ * A check of a file whose directory has a valid memo looks up one
+ * component, the file's own, instead of walking its whole path.  The
+ * memo holds what the walk to the directory found; it is valid while
+ * the directory is the same dentry reached through the same mount, no
+ * rename and no mount change happened anywhere (the kernel's rename_lock
+ * and mount_lock sequence counts), and no policy update (config.epoch).
+ * Only "allowed" is answered from a memo: a denial, or record mode,
+ * takes the walk, which reports the path and the rule. */
+
+/* The sequence count of the seqlock_t at LOCK; odd (as while a writer
+ * holds it) where the kernel does not give it. */
+static __always_inline __u32 kseq(const void *lock)
+{
+	__u32 seq = 1;
+
+	if (lock && bpf_core_type_exists(struct seqcount_spinlock))
+		bpf_probe_read_kernel(&seq, sizeof(seq),
+				      lock + bpf_core_field_offset(struct seqcount_spinlock, seqcount) +
+					      bpf_core_field_offset(struct seqcount, sequence));
+	return seq;
+}
+
+/* What a walk's memo is checked against, read before the walk. */
+struct memo_at {
+	__u32 rename_seq, mount_seq;
+	__u64 epoch;
+};
+
+static __always_inline void memo_now(struct memo_at *at,
+				     const struct ab_fg_config *c)
+{
+	at->rename_seq = kseq(&rename_lock);
+	at->mount_seq = kseq(&mount_lock);
+	at->epoch = READ_ONCE(c->epoch);
+	/* the epoch before the generation decide() reads: a memo made from
+	 * a generation is never newer than the epoch it carries */
+	barrier();
+}
+
+/* The node for a component of up to AB_FG_SHORT_MAX - 1 bytes under
+ * PARENT, keyed on the stack: the memo's path needs no scratch. */
+static __always_inline struct ab_fg_node *short_child(__u32 parent, __u32 len,
+						      const unsigned char *name)
+{
+	struct ab_fg_skey k = {};
+
+	k.parent = parent;
+	k.len = len;
+	barrier_var(len);
+	bpf_probe_read_kernel(k.name, len & (AB_FG_SHORT_MAX - 1), name);
+	return bpf_map_lookup_elem(&nodes, &k);
+}
+
+/* Does the memo M of DIR (D's directory, reached through VMNT) let
+ * WANT on D through?
+ *
+ * Writers hold M's lock and make M's seq odd while they write; a reader
+ * takes no lock, and keeps what it read only if seq was even and the
+ * same before and after.  That needs the CPU to keep loads in order, as
+ * x86-64 does (and this build's programs are x86-64's): elsewhere the
+ * reader takes the lock too. */
+static __always_inline bool memo_allows(const struct ab_fg_config *c,
+					struct ab_fg_memo *m, __u64 vmnt,
+					__u64 d, __u64 dir, __u32 want,
+					bool is_dir)
+{
+	const unsigned char *name;
+	struct ab_fg_node *nd;
+	struct memo_at now;
+	__u32 len, id, rseq, mseq, seq;
+	__u64 mdir, mmnt, epoch;
+	__u8 permit, forbid;
+
+	if (c->mode == AB_FG_RECORD)
+		return false; /* every access is reported */
+	memo_now(&now, c);
+	if ((now.rename_seq | now.mount_seq) & 1)
+		return false;
+#ifdef __TARGET_ARCH_x86
+	seq = READ_ONCE(m->seq);
+	if (seq & 1)
+		return false;
+	barrier();
+#else
+	bpf_spin_lock(&m->lock);
+#endif
+	mdir = READ_ONCE(m->dentry);
+	mmnt = READ_ONCE(m->mnt);
+	epoch = READ_ONCE(m->epoch);
+	rseq = READ_ONCE(m->rename_seq);
+	mseq = READ_ONCE(m->mount_seq);
+	id = READ_ONCE(m->id);
+	permit = READ_ONCE(m->permit);
+	forbid = READ_ONCE(m->forbid);
+#ifdef __TARGET_ARCH_x86
+	barrier();
+	if (READ_ONCE(m->seq) != seq)
+		return false;
+#else
+	bpf_spin_unlock(&m->lock);
+#endif
+	if (mdir != dir || mmnt != vmnt || epoch != now.epoch ||
+	    rseq != now.rename_seq || mseq != now.mount_seq)
+		return false;
+	if (id) {
+		parent_and_name((struct dentry *)d, &len, &name);
+		if (len >= AB_FG_SHORT_MAX)
+			return false; /* rare: the walk looks it up */
+		nd = short_child(id, len, name);
+		if (nd && is_dir) {
+			permit |= nd->permit[AB_FG_SLOT_DIR];
+			forbid |= nd->forbid[AB_FG_SLOT_DIR];
+		} else if (nd) {
+			permit |= nd->permit[AB_FG_SLOT_FILE];
+			forbid |= nd->forbid[AB_FG_SLOT_FILE];
+		}
+	}
+	return !(forbid & want) && (permit & want) == want;
+}
+
+/* After a walk of D (through VMNT) that began at AT: keep the state of
+ * DIR, D's directory, in M, if nothing moved meanwhile and the
+ * directory's place cannot change behind the dcache's back. */
+static __always_inline void memo_keep(struct walk *w, struct ab_fg_memo *m,
+				      const struct memo_at *at, __u64 vmnt,
+				      __u64 d, __u64 dir)
+{
+	if ((w->flags & (AB_FG_F_DEEP | AB_FG_F_DETACHED)) || w->n == 0)
+		return;
+	if ((__u64)BPF_CORE_READ((struct dentry *)d, d_parent) != dir ||
+	    BPF_CORE_READ((struct dentry *)dir, d_flags) &
+		    (AB_DCACHE_OP_REVALIDATE | AB_DCACHE_OP_WEAK_REVALIDATE))
+		return;
+	if ((at->rename_seq | at->mount_seq) & 1 ||
+	    kseq(&rename_lock) != at->rename_seq ||
+	    kseq(&mount_lock) != at->mount_seq)
+		return;
+	bpf_spin_lock(&m->lock);
+	m->seq++;
+	barrier();
+	m->dentry = dir;
+	m->mnt = vmnt;
+	m->epoch = at->epoch;
+	m->rename_seq = at->rename_seq;
+	m->mount_seq = at->mount_seq;
+	m->id = w->dir_id;
+	m->permit = w->dir_permit;
+	m->forbid = w->dir_forbid;
+	barrier();
+	m->seq++;
+	bpf_spin_unlock(&m->lock);
+}
+
 /* Check WANT on the path (VMNT, D).  One function, not inlined, so the
  * programs stay small; kernel pointers are only ever read through
- * probes.
+ * probes.  OP_HOW is OP << 8 | HOW (a BPF call takes five arguments).
+ * DIR is D's directory (the kernel's pointer) where D's checks may use
+ * its memo (D is not its mount's root), else NULL.
  *
  * Only armed tasks are checked, except at execve, where the runtime's
  * last execve (the container's first program) is checked too.  Paths
  * outside the container's tree are ones it was handed (pipes, inherited
  * descriptors): their rights came with the handle, except exec, which
  * must name a file of the container. */
-static __noinline int fg_check(__u64 vmnt, __u64 d, __u32 op, __u32 want,
-			      __u32 how)
+static __noinline int fg_check(__u64 vmnt, __u64 d, __u32 op_how,
+			      __u32 want, struct dentry *dir)
 {
+	__u32 op = op_how >> 8, how = op_how & 0xff;
 	const struct ab_fg_config *c = conf();
-	struct walk *w = scratch_walk();
+	struct ab_fg_memo *memo = NULL;
+	struct memo_at at;
+	struct walk *w;
 	bool is_armed;
 	struct verdict v;
 
-	if (!c || !w)
-		return DENY; /* never: arrays' elements exist */
+	if (!c)
+		return DENY; /* never: an array's element exists */
 	if (!(c->rights & want))
 		return ALLOW;
+	/* What a memo allows is allowed to any task, armed or not. */
+	if (dir) {
+		memo = bpf_inode_storage_get(&memos, dir->d_inode, 0,
+					     BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (memo && memo_allows(c, memo, vmnt, d, (__u64)dir, want,
+					how & HOW_DIR))
+			return ALLOW;
+	}
+	w = scratch_walk();
+	if (!w)
+		return DENY; /* never */
 	is_armed = armed(w, c);
 	if (!is_armed && !(how & HOW_BPRM))
 		return ALLOW;
+	if (memo)
+		memo_now(&at, c);
 	walk_up(w, (struct vfsmount *)vmnt, (struct dentry *)d, c->root_mnt,
 		true);
 	if ((w->flags & AB_FG_F_DETACHED) && (!(want & AB_FG_EXEC) || !is_armed))
 		return ALLOW;
 	decide(w, c, how & HOW_DIR, want, how & HOW_SUBTREE, &v);
+	if (memo)
+		memo_keep(w, memo, &at, vmnt, d, (__u64)dir);
 	return conclude(w, c, op, want, &v);
 }
 
@@ -540,7 +762,26 @@ static __always_inline int check(struct vfsmount *vmnt, struct dentry *d,
 				 __u32 op, __u32 want, __u32 how)
 {
 	/* lsm_cgroup programs must be seen to return 0 or 1. */
-	return fg_check((__u64)vmnt, (__u64)d, op, want, how) ? ALLOW : DENY;
+	return fg_check((__u64)vmnt, (__u64)d, op << 8 | how, want, NULL)
+		       ? ALLOW
+		       : DENY;
+}
+
+/* The same for a file the kernel handed the hook (FILE, a BTF pointer):
+ * its directory's memo may answer. */
+static __always_inline int check_file(struct file *file, __u32 op,
+				      __u32 want, __u32 how)
+{
+	struct vfsmount *vmnt = file->f_path.mnt;
+	struct dentry *d = file->f_path.dentry;
+	struct dentry *dir = NULL;
+
+	/* A mount's root goes on through another mount: no memo. */
+	if (d != vmnt->mnt_root)
+		dir = d->d_parent;
+	return fg_check((__u64)vmnt, (__u64)d, op << 8 | how, want, dir)
+		       ? ALLOW
+		       : DENY;
 }
 
 static __always_inline __u32 dir_how(struct dentry *d)
@@ -569,20 +810,17 @@ static __always_inline int lsm_verdict(int allowed)
 
 static __always_inline int on_file_open(struct file *file)
 {
-	unsigned int mode = BPF_CORE_READ(file, f_mode);
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct inode *ino = file->f_path.dentry->d_inode;
+	bool is_dir = ino && (ino->i_mode & AB_S_IFMT) == AB_S_IFDIR;
 
-	return check(BPF_CORE_READ(file, f_path.mnt), d, AB_FG_OP_OPEN,
-		     (mode & AB_FMODE_WRITE) ? AB_FG_WRITE : AB_FG_READ,
-		     dir_how(d));
+	return check_file(file, AB_FG_OP_OPEN,
+			  (file->f_mode & AB_FMODE_WRITE) ? AB_FG_WRITE : AB_FG_READ,
+			  is_dir ? HOW_DIR : 0);
 }
 
 static __always_inline int on_exec(struct linux_binprm *bprm)
 {
-	struct file *f = BPF_CORE_READ(bprm, file);
-
-	return check(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry),
-		     AB_FG_OP_EXEC, AB_FG_EXEC, HOW_BPRM);
+	return check_file(bprm->file, AB_FG_OP_EXEC, AB_FG_EXEC, HOW_BPRM);
 }
 
 /* ld.so maps a program it was asked to run: mapping a file executable
@@ -591,9 +829,7 @@ static __always_inline int on_mmap(struct file *file, unsigned long prot)
 {
 	if (!file || !(prot & AB_PROT_EXEC))
 		return ALLOW;
-	return check(BPF_CORE_READ(file, f_path.mnt),
-		     BPF_CORE_READ(file, f_path.dentry), AB_FG_OP_MMAP,
-		     AB_FG_EXEC, 0);
+	return check_file(file, AB_FG_OP_MMAP, AB_FG_EXEC, 0);
 }
 
 static __always_inline int on_truncate(const struct path *path)

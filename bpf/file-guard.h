@@ -12,14 +12,13 @@
  *
  * Pins, under /sys/fs/bpf/agentbox/ID/fg/: the links (link-NAME), the
  * maps `nodes` and `lnodes` (short and long components), `config`
- * (mmapable: the live mode and generation),
+ * (mmapable: the live mode and generation), `memos` (directory memos),
  * `events` (ring buffer) and `drops`. */
 #ifndef AB_BPF_FILE_GUARD_H
 #define AB_BPF_FILE_GUARD_H
 
-#ifndef __u32
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
-#endif
 
 #define AB_FG_NAME_MAX 256  /* a component: NAME_MAX + 1, zero-padded */
 #define AB_FG_SHORT_MAX 32  /* shorter components live in the short map */
@@ -87,6 +86,26 @@ struct ab_fg_config {
 	__u64 cgroup_id;  /* the container's, as the dispatcher knows it */
 	__u32 fgd_slot;	  /* its dispatcher slot + 1; 0: none */
 	__u32 pad;
+	__u64 epoch; /* bumped after every flip of gen: directory memos
+		      * made before it are stale */
+};
+
+/* A directory's memo (inode storage, the `memos` map): where a walk to
+ * the directory ended in the trie, and the rights its path grants and
+ * forbids to everything beneath it, valid while no rename, no mount
+ * change and no policy update happened since.  docs/file-guard.md,
+ * "Directory memos". */
+struct ab_fg_memo {
+	struct bpf_spin_lock lock; /* writers hold it */
+	__u32 seq;	    /* odd while a writer is in; readers check it */
+	__u32 id;	    /* the directory's trie node; 0: none */
+	__u64 dentry;	    /* the directory, as reached */
+	__u64 mnt;	    /* through this mount */
+	__u64 epoch;	    /* config.epoch */
+	__u32 rename_seq;   /* the kernel's rename_lock sequence */
+	__u32 mount_seq;    /* and mount_lock's */
+	__u8 permit, forbid; /* UNDER rights from the root to the directory */
+	__u8 pad[2];
 };
 
 /* Guarded containers the dispatcher (bpf/fg-dispatch.bpf.c) can hold. */

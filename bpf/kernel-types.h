@@ -32,6 +32,7 @@ struct inode
 
 struct dentry
 {
+  unsigned int d_flags;
   struct dentry *d_parent;
   struct qstr d_name;
   struct inode *d_inode;
@@ -83,6 +84,23 @@ struct unix_sock
 {
   struct path path;
 } AB_CORE;
+
+/* seqlock_t is an unnamed struct whose first member is a
+ * seqcount_spinlock_t: its sequence is at these offsets from the lock. */
+struct seqcount
+{
+  unsigned int sequence;
+} AB_CORE;
+
+struct seqcount_spinlock
+{
+  struct seqcount seqcount;
+} AB_CORE;
+
+/* The filesystem may find a dentry stale behind the dcache's back
+ * (network filesystems, FUSE, proc): d_revalidate or d_weak_revalidate. */
+#define AB_DCACHE_OP_REVALIDATE 0x4
+#define AB_DCACHE_OP_WEAK_REVALIDATE 0x800
 
 #define AB_FMODE_WRITE 0x2
 #define AB_S_IFMT 00170000

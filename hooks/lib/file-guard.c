@@ -573,7 +573,7 @@ fg_pin (struct file_guard *skel, int cg_fd, const char *dir, ab_error_t *err)
   } maps[] = {
     { skel->maps.nodes, "nodes" },   { skel->maps.lnodes, "lnodes" },
     { skel->maps.config, "config" }, { skel->maps.events, "events" },
-    { skel->maps.drops, "drops" },
+    { skel->maps.drops, "drops" },   { skel->maps.memos, "memos" },
   };
   struct bpf_program *prog;
   char path[PATH_MAX];
@@ -861,6 +861,9 @@ ab_fg_update (const char *id, const struct ab_ir *ir,
   c->generation = generation;
   atomic_store ((_Atomic uint32_t *)&c->rights, plan.rights);
   atomic_store ((_Atomic uint32_t *)&c->gen, next);
+  /* After the flip: a memo carrying the new epoch was made from the new
+   * generation (the programs read the epoch first). */
+  atomic_fetch_add ((_Atomic uint64_t *)&c->epoch, 1);
   ab_fg_plan_free (&plan);
   return 0;
 }

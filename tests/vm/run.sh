@@ -59,7 +59,7 @@ build_guest_bins() {
 	mkdir -p "$work/bin" &&
 		bpf_loader lsm-smoke &&
 		bpf_loader fg-floor &&
-		$cc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+		$cc -std=gnu11 -O2 -Wall -Wextra -Werror -static -I"$here/../.." \
 			-o "$work/bin/fg-probe" "$here/guest-bin/fg-probe.c" &&
 		$cc -std=gnu11 -O2 -Wall -Wextra -Werror \
 			-o "$work/bin/hello" "$here/guest-bin/hello.c"

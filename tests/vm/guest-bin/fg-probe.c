@@ -3,13 +3,17 @@
  *
  *   fg-probe memexec FILE [ARG...]   copy FILE into a memfd, execveat it
  *   fg-probe comm NAME FILE          rename comm, then open FILE
- *   fg-probe openloop FILE N         open/close FILE N times: ns per pair
+ *   fg-probe openloop FILE N [K]     open/close FILE N times: ns per pair;
+ *                                    with K, FILE.0 to FILE.K-1 in turn
  *   fg-probe execloop PROG N         fork + exec PROG N times: us per run
+ *   fg-probe memo MAP DIR            print DIR's file guard memo, from the
+ *                                    pinned inode storage map MAP
  *
  * Exit 0 on success, 1 with the errno's name on stderr otherwise. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bpf/file-guard.h"
 
 extern char **environ;
 
@@ -73,19 +79,31 @@ now_ns (void)
 }
 
 static int
-openloop (const char *file, long n)
+openloop (const char *file, long n, long k)
 {
-  double t0 = now_ns ();
+  char(*names)[PATH_MAX] = NULL;
+  double t0;
 
+  if (k > 0)
+    {
+      names = calloc (k, sizeof *names);
+      if (names == NULL)
+        return fail ("calloc");
+      for (long j = 0; j < k; j++)
+        snprintf (names[j], sizeof *names, "%s.%ld", file, j);
+    }
+  t0 = now_ns ();
   for (long i = 0; i < n; i++)
     {
-      int fd = open (file, O_RDONLY);
+      const char *name = names ? names[i % k] : file;
+      int fd = open (name, O_RDONLY);
 
       if (fd < 0)
-        return fail (file);
+        return fail (name);
       close (fd);
     }
   printf ("%.0f\n", (now_ns () - t0) / n);
+  free (names);
   return 0;
 }
 
@@ -112,6 +130,33 @@ execloop (char *prog, long n)
   return 0;
 }
 
+/* Inode storage is looked up by a descriptor of the inode. */
+static int
+memo (const char *map, const char *dir)
+{
+  struct ab_fg_memo m;
+  union bpf_attr a;
+  int mfd, dfd;
+
+  memset (&a, 0, sizeof a);
+  a.pathname = (unsigned long)map;
+  mfd = syscall (SYS_bpf, BPF_OBJ_GET, &a, sizeof a);
+  if (mfd < 0)
+    return fail (map);
+  dfd = open (dir, O_RDONLY | O_DIRECTORY);
+  if (dfd < 0)
+    return fail (dir);
+  memset (&a, 0, sizeof a);
+  a.map_fd = mfd;
+  a.key = (unsigned long)&dfd;
+  a.value = (unsigned long)&m;
+  if (syscall (SYS_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof a) < 0)
+    return fail ("no memo");
+  printf ("made=%d id=%u permit=%u forbid=%u epoch=%llu\n", m.dentry != 0,
+          m.id, m.permit, m.forbid, (unsigned long long)m.epoch);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -119,10 +164,13 @@ main (int argc, char **argv)
     return memexec (argv + 2);
   if (argc == 4 && strcmp (argv[1], "comm") == 0)
     return comm (argv[2], argv[3]);
-  if (argc == 4 && strcmp (argv[1], "openloop") == 0)
-    return openloop (argv[2], atol (argv[3]));
+  if ((argc == 4 || argc == 5) && strcmp (argv[1], "openloop") == 0)
+    return openloop (argv[2], atol (argv[3]), argc == 5 ? atol (argv[4]) : 0);
   if (argc == 4 && strcmp (argv[1], "execloop") == 0)
     return execloop (argv[2], atol (argv[3]));
-  fprintf (stderr, "usage: fg-probe memexec|comm|openloop|execloop ...\n");
+  if (argc == 4 && strcmp (argv[1], "memo") == 0)
+    return memo (argv[2], argv[3]);
+  fprintf (stderr,
+           "usage: fg-probe memexec|comm|openloop|execloop|memo ...\n");
   return 2;
 }
