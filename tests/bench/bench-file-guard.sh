@@ -19,34 +19,53 @@ if ! grep -Eq '^# bench 0 [0-9]+ [0-9]+ [0-9]+$' "$log" ||
 	tail -20 "$log"
 	exit 1
 fi
-awk '
+# A row's ratio: the median over the rounds of its figure over the
+# no-program container's in the same round (ROUND_RATIO ROW COLUMN, with
+# v[row, round, column] filled from "# round TAG" lines).
+ratio_awk='
+function round_ratio(r, c,    k, m, i, j, t, q) {
+	m = 0
+	for (k = 0; k < rounds; k++)
+		if ((r, k, c) in v && v["0", k, c] > 0)
+			q[++m] = v[r, k, c] / v["0", k, c]
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && q[j - 1] > q[j]; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
+	if (m == 0)
+		return 0
+	return m % 2 ? q[(m + 1) / 2] : (q[m / 2] + q[m / 2 + 1]) / 2
+}'
+awk "$ratio_awk"'
+/^# round bench / { for (c = 1; c <= 3; c++) v[$5, $4, c] = $(5 + c); if ($4 + 1 > rounds) rounds = $4 + 1 }
 /^# bench / { rules[++n] = $3; open[$3] = $4; deep[$3] = $5; exec_[$3] = $6 }
 END {
-	printf "| rules | open+close /etc/hostname | ratio | open+close 7-deep | ratio | fork+exec | ratio |\n"
+	printf "Best of %d rounds; ratio: the median of the rounds'"'"' ratios.\n\n", rounds
+	printf "| rules | open+close /etc/fgb.N | ratio | open+close /data/d7/s7/a/b/c/f.N | ratio | fork+exec | ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= n; i++) {
 		r = rules[i]
+		for (c = 1; c <= 3; c++)
+			ratio[c] = round_ratio(r, c)
 		printf "| %s | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
 			r == 0 ? "none (no programs)" : r == "floor" ? "empty lsm_cgroup program (the floor)" : r, \
-			open[r], open[r] / open[0], \
-			deep[r], deep[r] / deep[0], exec_[r], exec_[r] / exec_[0]
+			open[r], ratio[1], deep[r], ratio[2], exec_[r], ratio[3]
 	}
 }' "$log"
 echo
 echo "## file guard in global mode (every hook through the host-wide dispatcher)"
 echo
-awk '
+awk "$ratio_awk"'
 /^# bench 0 / { base_open = $4; base_deep = $5; base_exec = $6 }
+/^# round bench-global / { for (c = 1; c <= 3; c++) v[$5, $4, c] = $(5 + c); if ($4 + 1 > rounds) rounds = $4 + 1 }
 /^# bench-global / { open[$3] = $4; deep[$3] = $5; exec_[$3] = $6 }
 END {
 	if (!("g1000" in open)) { print "(the global-mode run did not finish)"; exit }
-	printf "| container | open+close /etc/hostname | ratio | open+close 7-deep | ratio | fork+exec | ratio |\n"
+	printf "| container | open+close /etc/fgb.N | ratio | open+close /data/d7/s7/a/b/c/f.N | ratio | fork+exec | ratio |\n"
 	printf "|---|---:|---:|---:|---:|---:|---:|\n"
-	printf "| no guard, dispatcher on file_open (vs no dispatcher above) | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
+	printf "| no guard, dispatcher on file_open (vs no dispatcher above; best vs best) | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
 		open[0], open[0] / base_open, deep[0], deep[0] / base_deep, exec_[0], exec_[0] / base_exec
 	printf "| 1,000 rules, global mode (vs no guard, same phase) | %d ns | %.2fx | %d ns | %.2fx | %d us | %.2fx |\n", \
-		open["g1000"], open["g1000"] / open[0], deep["g1000"], deep["g1000"] / deep[0], \
-		exec_["g1000"], exec_["g1000"] / exec_[0]
+		open["g1000"], round_ratio("g1000", 1), deep["g1000"], round_ratio("g1000", 2), \
+		exec_["g1000"], round_ratio("g1000", 3)
 }' "$log"
 grep '^not ok' "$log" && exit 1
 exit 0

@@ -3,16 +3,15 @@
 # open/close and fork+exec loops inside one container per policy size:
 # no file rules (nothing attached), an empty program (the floor), 10,
 # 1,000 and 10,000 rules.  Prints "# bench RULES open_ns deep_ns exec_us"
-# lines, then the same in global mode ("# bench-global");
-# bench-file-guard.sh makes the tables.  Each figure is the best of
-# ROUNDS runs, the policies interleaved round by round so that drift hits
-# them alike.
+# lines, then the same in global mode ("# bench-global"), and every
+# round's figures; bench-file-guard.sh makes the tables.  The policies
+# take turns round by round, so that drift hits them alike.
 . /tests/helpers
 
 T=/run/agentbox-fgb
-ROUNDS=${ROUNDS:-5}
-OPENS=${OPENS:-20000}
-EXECS=${EXECS:-200}
+ROUNDS=${ROUNDS:-9}
+OPENS=${OPENS:-10000}
+EXECS=${EXECS:-100}
 mkdir -p $T
 
 # policy N: a policy with N file rules (0: none, so no guard at all).
@@ -29,11 +28,19 @@ policy() {
 
 # bench_bundle DIR: a fresh bundle with the files the loops use (a used
 # one carries the hooks agentbox-runc added for its first container).
+# The open loops go round FILES files in one directory: where a file's
+# dentry and inode land in memory moves an emulated open by several
+# percent, and many files average that out.
+FILES=${FILES:-64}
 bench_bundle() {
+	local i=0
 	new_bundle $1 'exec sleep 600'
-	echo fgb >$1/rootfs/etc/hostname
 	mkdir -p $1/rootfs/data/d7/s7/a/b/c
-	echo x >$1/rootfs/data/d7/s7/a/b/c/f
+	while [ $i -lt $FILES ]; do
+		echo fgb >$1/rootfs/etc/fgb.$i
+		echo x >$1/rootfs/data/d7/s7/a/b/c/f.$i
+		i=$((i + 1))
+	done
 	cp /tests/bin/fg-probe $1/rootfs/bin/
 }
 
@@ -82,16 +89,23 @@ ex() {
 }
 min() { sort -n | head -1; }
 
-# measure TAG CONTAINER...: ROUNDS rounds over the containers, then one
-# "# TAG N open_ns deep_ns exec_us" line each (the best of the rounds).
+# measure TAG CONTAINER...: ROUNDS rounds over the containers, each
+# printing "# round TAG R N open_ns deep_ns exec_us" (bench-file-guard.sh
+# takes the median of each round's ratios: neighbours in time share the
+# host's drift), then one "# TAG N open_ns deep_ns exec_us" line each
+# (the best of the rounds).
 measure() {
-	local tag=$1 r=0 n
+	local tag=$1 r=0 n o d x
 	shift
 	while [ $r -lt "$ROUNDS" ]; do
 		for n in "$@"; do
-			ex $n fg-probe openloop /etc/hostname "$OPENS" >>$T/$n/$tag.open
-			ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" >>$T/$n/$tag.deep
-			ex $n fg-probe execloop /bin/true "$EXECS" >>$T/$n/$tag.exec
+			o=$(ex $n fg-probe openloop /etc/fgb "$OPENS" $FILES)
+			d=$(ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)
+			x=$(ex $n fg-probe execloop /bin/true "$EXECS")
+			echo "$o" >>$T/$n/$tag.open
+			echo "$d" >>$T/$n/$tag.deep
+			echo "$x" >>$T/$n/$tag.exec
+			echo "# round $tag $r $n $o $d $x"
 		done
 		r=$((r + 1))
 	done
