@@ -396,6 +396,33 @@ ab_fg_cgroup_attach (void)
   return kernel_version (release, sizeof release) >= 6000;
 }
 
+/* Do the programs' directory memos work here?  They need the kernel's
+ * rename_lock and mount_lock, which libbpf finds in /proc/kallsyms (with
+ * CONFIG_KALLSYMS_ALL, and addresses shown to root).  Without them every
+ * check walks its whole path. */
+bool
+ab_fg_memos_supported (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/kallsyms", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  int found = 0;
+
+  while (f && found != 3 && getline (&line, &cap, f) > 0)
+    {
+      unsigned long long addr;
+      char type, name[64];
+
+      if (sscanf (line, "%llx %c %63s", &addr, &type, name) != 3 || !addr)
+        continue;
+      if (strcmp (name, "rename_lock") == 0)
+        found |= 1;
+      else if (strcmp (name, "mount_lock") == 0)
+        found |= 2;
+    }
+  return found == 3;
+}
+
 int
 ab_fg_pin_dir (const char *id, char **out, ab_error_t *err)
 {

@@ -47,6 +47,10 @@ bool ab_fg_supported (char *why, size_t n);
  * 6.0+); else the guard runs in global mode, through the dispatcher. */
 bool ab_fg_cgroup_attach (void);
 
+/* Whether the kernel gives the programs what directory memos need
+ * (docs/file-guard.md, "Directory memos"). */
+bool ab_fg_memos_supported (void);
+
 /* The mount id of ROOTFS in PID's mount namespace (the topmost mount
  * on it, which becomes the container's "/"). */
 int ab_fg_root_mount (pid_t pid, const char *rootfs, uint32_t *mnt_id,

@@ -59,11 +59,15 @@ ab_doctor_cli (int argc, char **argv)
   if (fg)
     snprintf (why, sizeof why,
               "BPF LSM programs enforce the policy's file and exec rules, "
-              "%s; lsm=%s",
+              "%s; lsm=%s; directory memos %s",
               cfg->file_guard_global || !ab_fg_cgroup_attach ()
                   ? "every hook through the host-wide dispatcher (global mode)"
                   : "on each container's cgroup",
-              p.lsm);
+              p.lsm,
+              ab_fg_memos_supported ()
+                  ? "on"
+                  : "off (rename_lock and mount_lock are not in "
+                    "/proc/kallsyms: every check walks its path)");
   else
     snprintf (why, sizeof why, "%s; lsm=%s, lockdown=%s",
               !cfg->file_layer ? "hardening.file_layer is false"
