@@ -112,7 +112,7 @@ struct walk {
 	__u32 id, want, is_dir, subtree, subtree_hit;
 	__u32 permit, forbid, prule, frule;
 	/* the state after the leaf's directory, for its memo */
-	__u32 dir_id, dir_permit, dir_forbid, dir_set;
+	__u32 dir_id, dir_permit, dir_forbid, dir_kids, dir_set;
 	/* writing an event's path */
 	__u64 off;
 };
@@ -343,10 +343,12 @@ static __always_inline struct ab_fg_node *child(struct walk *w, __u32 parent,
 	return bpf_map_lookup_elem(&lnodes, &w->key);
 }
 
-/* The walk's state once the leaf's directory is taken: its memo. */
-static __always_inline void dir_state(struct walk *w, __u32 id)
+/* The walk's state once the leaf's directory is taken: its memo.  ID and
+ * KIDS: the directory's node's (0, 0: it has none). */
+static __always_inline void dir_state(struct walk *w, __u32 id, __u32 kids)
 {
 	w->dir_id = id;
+	w->dir_kids = kids;
 	w->dir_permit = w->permit;
 	w->dir_forbid = w->forbid;
 	w->dir_set = 1;
@@ -373,7 +375,7 @@ static long look_step(__u32 idx, void *ctx)
 	take(w, nd, i != 0 ? AB_FG_SLOT_UNDER
 		    : w->is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
 	if (i == 1)
-		dir_state(w, nd->id);
+		dir_state(w, nd->id, nd->kids_forbid);
 	if (i == 0 && w->subtree && nd->below) {
 		w->subtree_hit = 1;
 		return 1;
@@ -410,13 +412,13 @@ static __always_inline void decide(struct walk *w, const struct ab_fg_config *c,
 		take(w, root, w->n != 0 ? AB_FG_SLOT_UNDER
 			      : is_dir ? AB_FG_SLOT_DIR : AB_FG_SLOT_FILE);
 		if (w->n == 1)
-			dir_state(w, root->id);
+			dir_state(w, root->id, root->kids_forbid);
 		bpf_loop(AB_FG_DEPTH_MAX, look_step, &lc, 0);
 	}
 	/* The lookups stopped above the leaf's directory: nothing deeper has
 	 * a node, and the rights gathered so far hold beneath it. */
 	if (!w->dir_set)
-		dir_state(w, 0);
+		dir_state(w, 0, 0);
 	if (w->subtree_hit) {
 		v->flags |= AB_FG_F_SUBTREE;
 		return;
@@ -606,8 +608,8 @@ static __always_inline struct ab_fg_node *short_child(__u32 parent, __u32 len,
 	return bpf_map_lookup_elem(&nodes, &k);
 }
 
-/* Does the memo M of DIR (D's directory, reached through VMNT) let
- * WANT on D through?
+/* Does the memo M of DIR (LEAF's directory, reached through VMNT) let
+ * WANT on LEAF through?
  *
  * Writers hold M's lock and make M's seq odd while they write; a reader
  * takes no lock, and keeps what it read only if seq was even and the
@@ -616,15 +618,15 @@ static __always_inline struct ab_fg_node *short_child(__u32 parent, __u32 len,
  * reader takes the lock too. */
 static __always_inline bool memo_allows(const struct ab_fg_config *c,
 					struct ab_fg_memo *m, __u64 vmnt,
-					__u64 d, __u64 dir, __u32 want,
-					bool is_dir)
+					struct dentry *leaf, __u64 dir,
+					__u32 want, bool is_dir)
 {
 	const unsigned char *name;
 	struct ab_fg_node *nd;
 	struct memo_at now;
 	__u32 len, id, rseq, mseq, seq;
 	__u64 mdir, mmnt, epoch;
-	__u8 permit, forbid;
+	__u8 permit, forbid, kids;
 
 	if (c->mode == AB_FG_RECORD)
 		return false; /* every access is reported */
@@ -647,6 +649,7 @@ static __always_inline bool memo_allows(const struct ab_fg_config *c,
 	id = READ_ONCE(m->id);
 	permit = READ_ONCE(m->permit);
 	forbid = READ_ONCE(m->forbid);
+	kids = READ_ONCE(m->kids_forbid);
 #ifdef __TARGET_ARCH_x86
 	barrier();
 	if (READ_ONCE(m->seq) != seq)
@@ -657,8 +660,11 @@ static __always_inline bool memo_allows(const struct ab_fg_config *c,
 	if (mdir != dir || mmnt != vmnt || epoch != now.epoch ||
 	    rseq != now.rename_seq || mseq != now.mount_seq)
 		return false;
-	if (id) {
-		parent_and_name((struct dentry *)d, &len, &name);
+	/* The file's own name matters only where its node could forbid
+	 * WANT, or permit what the path does not. */
+	if (id && ((kids & want) || (permit & want) != want)) {
+		len = leaf->d_name.len;
+		name = leaf->d_name.name;
 		if (len >= AB_FG_SHORT_MAX)
 			return false; /* rare: the walk looks it up */
 		nd = short_child(id, len, name);
@@ -701,6 +707,7 @@ static __always_inline void memo_keep(struct walk *w, struct ab_fg_memo *m,
 	m->id = w->dir_id;
 	m->permit = w->dir_permit;
 	m->forbid = w->dir_forbid;
+	m->kids_forbid = w->dir_kids;
 	barrier();
 	m->seq++;
 	bpf_spin_unlock(&m->lock);
@@ -709,8 +716,8 @@ static __always_inline void memo_keep(struct walk *w, struct ab_fg_memo *m,
 /* Check WANT on the path (VMNT, D).  One function, not inlined, so the
  * programs stay small; kernel pointers are only ever read through
  * probes.  OP_HOW is OP << 8 | HOW (a BPF call takes five arguments).
- * DIR is D's directory (the kernel's pointer) where D's checks may use
- * its memo (D is not its mount's root), else NULL.
+ * LEAF is D as the kernel's own pointer where D's directory's memo may
+ * answer (D is not its mount's root), else NULL.
  *
  * Only armed tasks are checked, except at execve, where the runtime's
  * last execve (the container's first program) is checked too.  Paths
@@ -718,11 +725,12 @@ static __always_inline void memo_keep(struct walk *w, struct ab_fg_memo *m,
  * descriptors): their rights came with the handle, except exec, which
  * must name a file of the container. */
 static __noinline int fg_check(__u64 vmnt, __u64 d, __u32 op_how,
-			      __u32 want, struct dentry *dir)
+			      __u32 want, struct dentry *leaf)
 {
 	__u32 op = op_how >> 8, how = op_how & 0xff;
 	const struct ab_fg_config *c = conf();
 	struct ab_fg_memo *memo = NULL;
+	struct dentry *dir = NULL;
 	struct memo_at at;
 	struct walk *w;
 	bool is_armed;
@@ -733,10 +741,11 @@ static __noinline int fg_check(__u64 vmnt, __u64 d, __u32 op_how,
 	if (!(c->rights & want))
 		return ALLOW;
 	/* What a memo allows is allowed to any task, armed or not. */
-	if (dir) {
+	if (leaf) {
+		dir = leaf->d_parent;
 		memo = bpf_inode_storage_get(&memos, dir->d_inode, 0,
 					     BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (memo && memo_allows(c, memo, vmnt, d, (__u64)dir, want,
+		if (memo && memo_allows(c, memo, vmnt, leaf, (__u64)dir, want,
 					how & HOW_DIR))
 			return ALLOW;
 	}
@@ -774,12 +783,10 @@ static __always_inline int check_file(struct file *file, __u32 op,
 {
 	struct vfsmount *vmnt = file->f_path.mnt;
 	struct dentry *d = file->f_path.dentry;
-	struct dentry *dir = NULL;
 
 	/* A mount's root goes on through another mount: no memo. */
-	if (d != vmnt->mnt_root)
-		dir = d->d_parent;
-	return fg_check((__u64)vmnt, (__u64)d, op << 8 | how, want, dir)
+	return fg_check((__u64)vmnt, (__u64)d, op << 8 | how, want,
+			d != vmnt->mnt_root ? d : NULL)
 		       ? ALLOW
 		       : DENY;
 }

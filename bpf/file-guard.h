@@ -62,7 +62,8 @@ struct ab_fg_node {
 	__u8 permit[AB_FG_N_SLOTS]; /* right masks */
 	__u8 forbid[AB_FG_N_SLOTS];
 	__u8 below; /* some node beneath this one holds a rule */
-	__u8 pad[3];
+	__u8 kids_forbid; /* its children's FILE and DIR forbids, ORed */
+	__u8 pad[2];
 	/* The rule index (ab_ir_rule.index + 1; 0: none) of one permit and one
 	 * forbid per slot, for the audit line. */
 	__u32 permit_rule[AB_FG_N_SLOTS];
@@ -105,7 +106,8 @@ struct ab_fg_memo {
 	__u32 rename_seq;   /* the kernel's rename_lock sequence */
 	__u32 mount_seq;    /* and mount_lock's */
 	__u8 permit, forbid; /* UNDER rights from the root to the directory */
-	__u8 pad[2];
+	__u8 kids_forbid;   /* the directory's node's */
+	__u8 pad;
 };
 
 /* Guarded containers the dispatcher (bpf/fg-dispatch.bpf.c) can hold. */

@@ -196,7 +196,9 @@ plan_own_files (struct ab_ktrie *t, struct ab_fg_plan *p, ab_error_t *err)
 }
 
 /* Keys and ids from the trie's shape; `below` on every ancestor of a
- * node that holds a rule. */
+ * node that holds a rule; `kids_forbid` on every parent: what a file or
+ * directory right beneath it may forbid (a directory memo skips the
+ * lookup of a name that could not forbid the right asked for). */
 static void
 plan_finish (const struct ab_ktrie *t, struct ab_fg_plan *p, uint32_t gen)
 {
@@ -226,6 +228,8 @@ plan_finish (const struct ab_ktrie *t, struct ab_fg_plan *p, uint32_t gen)
       /* Children have higher ids than their parents in a ktrie. */
       if (ruled)
         p->nodes[t->nodes[i].parent].below = 1;
+      p->nodes[t->nodes[i].parent].kids_forbid
+          |= nd->forbid[AB_FG_SLOT_FILE] | nd->forbid[AB_FG_SLOT_DIR];
     }
 }
 
