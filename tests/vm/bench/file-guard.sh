@@ -4,12 +4,11 @@
 # no file rules (nothing attached), an empty program (the floor), 10,
 # 1,000 and 10,000 rules.  Prints "# bench RULES open_ns deep_ns exec_us"
 # lines, then the same in global mode ("# bench-global"), and every
-# round's figures; bench-file-guard.sh makes the tables.  The policies
-# take turns round by round, so that drift hits them alike.
+# round's pairs; bench-file-guard.sh makes the tables.
 . /tests/helpers
 
 T=/run/agentbox-fgb
-ROUNDS=${ROUNDS:-9}
+ROUNDS=${ROUNDS:-11}
 OPENS=${OPENS:-10000}
 EXECS=${EXECS:-100}
 mkdir -p $T
@@ -82,35 +81,58 @@ if [ -n "$pid" ] && [ -n "$cg" ] && [ "$cg" != / ]; then
 fi
 check "the floor program is attached to its container's cgroup" test -e /sys/fs/bpf/ab-fg-floor
 
-ex() {
-	local n=$1
-	shift
-	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc exec fgb-$n "$@"
-}
 min() { sort -n | head -1; }
 
+# Each figure is measured twice, in the same container: by a process in
+# the container's cgroup (the guard's programs run) and by one in BASE, a
+# cgroup outside it with no programs, both in the container's mount
+# namespace (its root, its files, the same dentries).  Only the cgroup
+# differs, so a pair's ratio is the guard's cost and nothing else.
+BASE=/sys/fs/cgroup/fgb-base
+mkdir -p $BASE
+
+# in_cg CGROUP PID CMD...: CMD in container PID's mount namespace, as a
+# member of CGROUP.
+in_cg() {
+	sh -c 'cg=$1 pid=$2; shift 2; echo $$ >"$cg/cgroup.procs" && exec nsenter -t "$pid" -m "$@"' \
+		sh "$@"
+}
+
+# figures CGROUP PID: "open_ns deep_ns exec_us" there.
+figures() {
+	echo "$(in_cg $1 $2 fg-probe openloop /etc/fgb "$OPENS" $FILES)" \
+		"$(in_cg $1 $2 fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)" \
+		"$(in_cg $1 $2 fg-probe execloop /bin/true "$EXECS")"
+}
+
 # measure TAG CONTAINER...: ROUNDS rounds over the containers, each
-# printing "# round TAG R N open_ns deep_ns exec_us" (bench-file-guard.sh
-# takes the median of each round's ratios: neighbours in time share the
-# host's drift), then one "# TAG N open_ns deep_ns exec_us" line each
-# (the best of the rounds).
+# printing "# pair TAG R N open deep exec base_open base_deep base_exec"
+# (bench-file-guard.sh divides the best of each side), then one
+# "# TAG N open_ns deep_ns exec_us" line each (the best of the rounds,
+# in the container's cgroup).  Within a pair, which side goes first
+# alternates round by round.
 measure() {
-	local tag=$1 r=0 n o d x
+	local tag=$1 r=0 n pid cg g b
 	shift
 	while [ $r -lt "$ROUNDS" ]; do
 		for n in "$@"; do
-			o=$(ex $n fg-probe openloop /etc/fgb "$OPENS" $FILES)
-			d=$(ex $n fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)
-			x=$(ex $n fg-probe execloop /bin/true "$EXECS")
-			echo "$o" >>$T/$n/$tag.open
-			echo "$d" >>$T/$n/$tag.deep
-			echo "$x" >>$T/$n/$tag.exec
-			echo "# round $tag $r $n $o $d $x"
+			pid=$(runc --root $T/runc state fgb-$n | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+			cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/${pid:-0}/cgroup 2>/dev/null)
+			if [ $((r % 2)) -eq 0 ]; then
+				g=$(figures $cg $pid)
+				b=$(figures $BASE $pid)
+			else
+				b=$(figures $BASE $pid)
+				g=$(figures $cg $pid)
+			fi
+			echo "$g" >>$T/$n/$tag.fig
+			echo "# pair $tag $r $n $g $b"
 		done
 		r=$((r + 1))
 	done
 	for n in "$@"; do
-		echo "# $tag $n $(min <$T/$n/$tag.open) $(min <$T/$n/$tag.deep) $(min <$T/$n/$tag.exec)"
+		echo "# $tag $n $(cut -d' ' -f1 $T/$n/$tag.fig | min)" \
+			"$(cut -d' ' -f2 $T/$n/$tag.fig | min) $(cut -d' ' -f3 $T/$n/$tag.fig | min)"
 	done
 }
 measure bench 0 floor 10 1000 10000
@@ -134,3 +156,4 @@ measure bench-global 0 g1000
 for n in 0 floor 10 1000 10000 g1000; do
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc delete --force fgb-$n >/dev/null 2>&1
 done
+rmdir $BASE
