@@ -55,6 +55,23 @@ END {
 	}
 }' "$log"
 echo
+echo "The file_open program's own time per open (the kernel's BPF statistics,"
+echo "over every shallow open of every round), against the best open without"
+echo "programs in the same container; the floor row's ratio above is what"
+echo "the kernel's lsm_cgroup path adds around it:"
+echo
+awk "$ratio_awk"'
+/^# pair bench / { pair() }
+/^# progns bench / { ns[$4] = $5; calls[$4] = $6; order[++k] = $4 }
+END {
+	printf "| rules | program per open | calls | share of an open |\n|---:|---:|---:|---:|\n"
+	for (i = 1; i <= k; i++) {
+		r = order[i]
+		printf "| %s | %d ns | %d | %.1f%% |\n", r == "floor" ? "empty program (the floor)" : r, \
+			ns[r], calls[r], (bb[r, 1] > 0 ? 100 * ns[r] / bb[r, 1] : 0)
+	}
+}' "$log"
+echo
 echo "## file guard in global mode (every hook through the host-wide dispatcher)"
 echo
 awk "$ratio_awk"'

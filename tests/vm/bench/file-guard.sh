@@ -8,9 +8,9 @@
 . /tests/helpers
 
 T=/run/agentbox-fgb
-ROUNDS=${ROUNDS:-11}
-OPENS=${OPENS:-10000}
-EXECS=${EXECS:-100}
+ROUNDS=${ROUNDS:-21}
+OPENS=${OPENS:-5000}
+EXECS=${EXECS:-50}
 mkdir -p $T
 
 # policy N: a policy with N file rules (0: none, so no guard at all).
@@ -98,11 +98,32 @@ in_cg() {
 		sh "$@"
 }
 
-# figures CGROUP PID: "open_ns deep_ns exec_us" there.
+# The file_open program's own time, from the kernel's BPF run-time
+# statistics: noise on the host stretches a program's run as much as the
+# open around it, so this share holds where the wall-clock ratio wavers.
+# file_open_prog N: the id of container N's file_open program ("" if
+# none); prog_time ID: "run_time_ns run_cnt" so far.
+file_open_prog() {
+	local link=/sys/fs/bpf/agentbox/fgb-$1/fg/link-ab_fg_file_open
+	[ "$1" = floor ] && link=/sys/fs/bpf/ab-fg-floor
+	[ -e $link ] && bpftool link show pinned $link | sed -n 's/.*prog \([0-9]*\).*/\1/p' | head -1
+}
+prog_time() {
+	bpftool prog show id $1 | sed -n 's/.*run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \2/p'
+}
+
+# figures CGROUP PID [PROG N]: "open_ns deep_ns exec_us" there; with
+# PROG, the shallow loop's program time is added to $T/N/prog.
 figures() {
+	local before after
+	[ -n "${3:-}" ] && before=$(prog_time $3)
 	echo "$(in_cg $1 $2 fg-probe openloop /etc/fgb "$OPENS" $FILES)" \
 		"$(in_cg $1 $2 fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)" \
 		"$(in_cg $1 $2 fg-probe execloop /bin/true "$EXECS")"
+	if [ -n "${3:-}" ]; then
+		after=$(prog_time $3)
+		echo "$before $after" >>$T/$4/prog
+	fi
 }
 
 # measure TAG CONTAINER...: ROUNDS rounds over the containers, each
@@ -112,18 +133,19 @@ figures() {
 # in the container's cgroup).  Within a pair, which side goes first
 # alternates round by round.
 measure() {
-	local tag=$1 r=0 n pid cg g b
+	local tag=$1 r=0 n pid cg g b prog
 	shift
 	while [ $r -lt "$ROUNDS" ]; do
 		for n in "$@"; do
 			pid=$(runc --root $T/runc state fgb-$n | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 			cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/${pid:-0}/cgroup 2>/dev/null)
+			prog=$(file_open_prog $n)
 			if [ $((r % 2)) -eq 0 ]; then
-				g=$(figures $cg $pid)
+				g=$(figures $cg $pid $prog $n)
 				b=$(figures $BASE $pid)
 			else
 				b=$(figures $BASE $pid)
-				g=$(figures $cg $pid)
+				g=$(figures $cg $pid $prog $n)
 			fi
 			echo "$g" >>$T/$n/$tag.fig
 			echo "# pair $tag $r $n $g $b"
@@ -133,8 +155,14 @@ measure() {
 	for n in "$@"; do
 		echo "# $tag $n $(cut -d' ' -f1 $T/$n/$tag.fig | min)" \
 			"$(cut -d' ' -f2 $T/$n/$tag.fig | min) $(cut -d' ' -f3 $T/$n/$tag.fig | min)"
+		# the whole program time over the calls, during the shallow loops
+		[ -s $T/$n/prog ] && awk -v tag=$tag -v n=$n \
+			'{ t += $3 - $1; c += $4 - $2 } END { if (c > 0) printf "# progns %s %s %.0f %d\n", tag, n, t / c, c }' \
+			$T/$n/prog
+		rm -f $T/$n/prog
 	done
 }
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
 measure bench 0 floor 10 1000 10000
 rm -f /sys/fs/bpf/ab-fg-floor
 
@@ -156,4 +184,5 @@ measure bench-global 0 g1000
 for n in 0 floor 10 1000 10000 g1000; do
 	AGENTBOX_CONFIG=$T/$n/config.yaml agentbox-runc --root $T/runc delete --force fgb-$n >/dev/null 2>&1
 done
+echo 0 >/proc/sys/kernel/bpf_stats_enabled
 rmdir $BASE
