@@ -56,9 +56,9 @@ END {
 }' "$log"
 echo
 echo "The file_open program's own time per open (the kernel's BPF statistics,"
-echo "over every shallow open of every round), against the best open without"
-echo "programs in the same container; the floor row's ratio above is what"
-echo "the kernel's lsm_cgroup path adds around it:"
+echo "over every open of both loops in every round), against the best shallow"
+echo "open without programs in the same container; the floor row's ratio"
+echo "above is what the kernel's lsm_cgroup path adds around it:"
 echo
 awk "$ratio_awk"'
 /^# pair bench / { pair() }

@@ -113,17 +113,17 @@ prog_time() {
 }
 
 # figures CGROUP PID [PROG N]: "open_ns deep_ns exec_us" there; with
-# PROG, the shallow loop's program time is added to $T/N/prog.
+# PROG, its time over the two open loops is added to $T/N/prog.
 figures() {
-	local before after
+	local before after o d
 	[ -n "${3:-}" ] && before=$(prog_time $3)
-	echo "$(in_cg $1 $2 fg-probe openloop /etc/fgb "$OPENS" $FILES)" \
-		"$(in_cg $1 $2 fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)" \
-		"$(in_cg $1 $2 fg-probe execloop /bin/true "$EXECS")"
+	o=$(in_cg $1 $2 fg-probe openloop /etc/fgb "$OPENS" $FILES)
+	d=$(in_cg $1 $2 fg-probe openloop /data/d7/s7/a/b/c/f "$OPENS" $FILES)
 	if [ -n "${3:-}" ]; then
 		after=$(prog_time $3)
 		echo "$before $after" >>$T/$4/prog
 	fi
+	echo "$o $d $(in_cg $1 $2 fg-probe execloop /bin/true "$EXECS")"
 }
 
 # measure TAG CONTAINER...: ROUNDS rounds over the containers, each
@@ -155,7 +155,7 @@ measure() {
 	for n in "$@"; do
 		echo "# $tag $n $(cut -d' ' -f1 $T/$n/$tag.fig | min)" \
 			"$(cut -d' ' -f2 $T/$n/$tag.fig | min) $(cut -d' ' -f3 $T/$n/$tag.fig | min)"
-		# the whole program time over the calls, during the shallow loops
+		# the whole program time over its calls, in the open loops
 		[ -s $T/$n/prog ] && awk -v tag=$tag -v n=$n \
 			'{ t += $3 - $1; c += $4 - $2 } END { if (c > 0) printf "# progns %s %s %.0f %d\n", tag, n, t / c, c }' \
 			$T/$n/prog
