@@ -318,6 +318,21 @@ static __always_inline void take(struct walk *w, const struct ab_fg_node *nd,
 	w->permit |= permit;
 }
 
+/* The node for a component of up to AB_FG_SHORT_MAX - 1 bytes under
+ * PARENT.  Keyed on the stack: the memo's check runs before the scratch
+ * is taken. */
+static __always_inline struct ab_fg_node *short_child(__u32 parent, __u32 len,
+						      const unsigned char *name)
+{
+	struct ab_fg_skey k = {};
+
+	k.parent = parent;
+	k.len = len;
+	barrier_var(len); /* keep the mask below */
+	bpf_probe_read_kernel(k.name, len & (AB_FG_SHORT_MAX - 1), name);
+	return bpf_map_lookup_elem(&nodes, &k);
+}
+
 /* The node for the component NAME (LEN bytes, kernel memory) under the
  * node PARENT, or NULL. */
 static __always_inline struct ab_fg_node *child(struct walk *w, __u32 parent,
@@ -326,15 +341,8 @@ static __always_inline struct ab_fg_node *child(struct walk *w, __u32 parent,
 {
 	if (len > AB_FG_NAME_MAX - 1)
 		return NULL; /* NAME_MAX forbids it; then no rule can name it */
-	if (len < AB_FG_SHORT_MAX) {
-		__builtin_memset(&w->skey, 0, sizeof(w->skey));
-		w->skey.parent = parent;
-		w->skey.len = len;
-		barrier_var(len); /* keep the mask below */
-		bpf_probe_read_kernel(w->skey.name, len & (AB_FG_SHORT_MAX - 1),
-				      name);
-		return bpf_map_lookup_elem(&nodes, &w->skey);
-	}
+	if (len < AB_FG_SHORT_MAX)
+		return short_child(parent, len, name);
 	__builtin_memset(&w->key, 0, sizeof(w->key));
 	w->key.parent = parent;
 	w->key.len = len;
@@ -592,20 +600,6 @@ static __always_inline void memo_now(struct memo_at *at,
 	/* the epoch before the generation decide() reads: a memo made from
 	 * a generation is never newer than the epoch it carries */
 	barrier();
-}
-
-/* The node for a component of up to AB_FG_SHORT_MAX - 1 bytes under
- * PARENT, keyed on the stack: the memo's path needs no scratch. */
-static __always_inline struct ab_fg_node *short_child(__u32 parent, __u32 len,
-						      const unsigned char *name)
-{
-	struct ab_fg_skey k = {};
-
-	k.parent = parent;
-	k.len = len;
-	barrier_var(len);
-	bpf_probe_read_kernel(k.name, len & (AB_FG_SHORT_MAX - 1), name);
-	return bpf_map_lookup_elem(&nodes, &k);
 }
 
 /* Does the memo M of DIR (LEAF's directory, reached through VMNT) let
