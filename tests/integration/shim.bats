@@ -330,6 +330,23 @@ pids_max() {
 	[[ "$output" == *"spec: 1."* ]]
 }
 
+@test "the start-path programs are static-pie, with libnl's name lookups stubbed out" {
+	# make's default (STATIC_DEPS=1); docs/start-time.md.
+	grep -q '^STATIC_DEPS ?= 1' "$AB_TOP/Makefile"
+	local p
+	for p in "$AGENTBOX_RUNC" "$B/agentbox-hook"; do
+		run file -L "$p"
+		[[ "$output" == *"static-pie linked"* ]]
+		# libnl's lookups go to lib/no-nss.c: glibc's are not linked in.
+		run nm "$p"
+		[[ "$output" == *" T __wrap_getaddrinfo"* ]]
+		! grep -qwE 'getaddrinfo|getnameinfo|getprotobyname|getprotobynumber' <<<"$output"
+	done
+	# and it still runs a container
+	new_id
+	abr run -b "$BUNDLE" "$ID"
+}
+
 @test "--help lists the verbs" {
 	run "$AGENTBOX_RUNC" --help
 	[ "$status" -eq 0 ]
