@@ -340,7 +340,7 @@ pids_max() {
 		# libnl's lookups go to lib/no-nss.c: glibc's are not linked in.
 		run nm "$p"
 		[[ "$output" == *" T __wrap_getaddrinfo"* ]]
-		! grep -qwE 'getaddrinfo|getnameinfo|getprotobyname|getprotobynumber' <<<"$output"
+		refute grep -qwE 'getaddrinfo|getnameinfo|getprotobyname|getprotobynumber' <<<"$output"
 	done
 	# and it still runs a container
 	new_id
