@@ -340,7 +340,6 @@ end_final_name (const struct netctx *c, enum end_id e)
 enum step_kind
 {
   STEP_VETH,
-  STEP_MOVE,
   STEP_RENAME,
   STEP_UP,
   STEP_ADDR,
@@ -359,7 +358,7 @@ static int
 veth_run (struct netctx *c, const struct step *s, ab_error_t *err)
 {
   cleanup_link struct rtnl_link *l = rtnl_link_veth_alloc ();
-  struct rtnl_link *peer;
+  struct rtnl_link *ct;
   uint32_t r;
   int rc;
 
@@ -367,59 +366,48 @@ veth_run (struct netctx *c, const struct step *s, ab_error_t *err)
     return ab_error_set (err, ENOMEM, "out of memory");
   if (getrandom (&r, sizeof r, 0) != sizeof r)
     return ab_error_errno (err, "getrandom");
-  /* The pair is born in the proxy netns, its peer end already named
-   * PEER_IF: whatever kills the setup after this, deleting PEER_IF there
-   * removes both ends, so teardown by name always finds it.  The
-   * container end gets a random temporary name until it is moved. */
-  c->end[END_CT].side = SIDE_PX;
-  snprintf (c->end[END_CT].name, IFNAMSIZ, "abtmp%08x", r);
+  /* The pair is made by the proxy netns's socket: its end there is
+   * already named PEER_IF, and the container end is born in the
+   * container's netns (VETH_INFO_PEER's IFLA_NET_NS_FD) under a random
+   * temporary name.  Moving an existing link between netns waits for the
+   * network's RCU grace period: ~10 ms of every start here.  Whatever
+   * kills the setup after this, deleting PEER_IF in the proxy netns
+   * removes both ends, so teardown by name always finds it. */
   c->end[END_PX].side = SIDE_PX;
   snprintf (c->end[END_PX].name, IFNAMSIZ, "%s", c->p->peer_if);
-  peer = rtnl_link_veth_get_peer (l);
-  rtnl_link_set_name (l, c->end[END_CT].name);
-  rtnl_link_set_name (peer, c->end[END_PX].name);
+  c->end[END_CT].side = SIDE_CT;
+  snprintf (c->end[END_CT].name, IFNAMSIZ, "abtmp%08x", r);
+  ct = rtnl_link_veth_get_peer (l);
+  rtnl_link_set_name (l, c->end[END_PX].name);
+  rtnl_link_set_name (ct, c->end[END_CT].name);
+  rtnl_link_set_ns_fd (ct, c->fd[SIDE_CT]);
   if (c->p->mtu)
     {
       rtnl_link_set_mtu (l, c->p->mtu);
-      rtnl_link_set_mtu (peer, c->p->mtu);
+      rtnl_link_set_mtu (ct, c->p->mtu);
     }
-  rtnl_link_put (peer);
+  rtnl_link_put (ct);
   rc = rtnl_link_add (c->sk[SIDE_PX], l, NLM_F_CREATE | NLM_F_EXCL);
   if (rc < 0)
     return nl_fail (err, rc, "%s in the proxy netns", c->p->peer_if);
   return 0;
 }
 
-/* Deleting either end removes both, wherever the other went: delete the
- * container end where the steps that ran left it.  Best effort: the error
- * the caller sees is the one that made us undo. */
+/* Deleting either end removes both: delete the proxy end, where the pair
+ * was made.  Best effort: the error the caller sees is the one that made
+ * us undo. */
 static void
 veth_undo (struct netctx *c, const struct step *s)
 {
-  const struct end *e = &c->end[END_CT];
+  const struct end *e = &c->end[END_PX];
   cleanup_error ab_error_t ignored = NULL;
 
   link_delete (c->sk[e->side], e->name, &ignored);
 }
 
-/* Moved under the temporary name, so that the move itself cannot clash;
- * the rename in the target netns is the step that may. */
-static int
-move_run (struct netctx *c, const struct step *s, ab_error_t *err)
-{
-  struct end *e = &c->end[s->end];
-  enum side to = end_side (s->end);
-  cleanup_link struct rtnl_link *ch = rtnl_link_alloc ();
-
-  if (ch == NULL)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  rtnl_link_set_ns_fd (ch, c->fd[to]);
-  if (link_change (c->sk[e->side], e->name, ch, "", err) < 0)
-    return -1;
-  e->side = to;
-  return 0;
-}
-
+/* The container end was born under a temporary name, so that making the
+ * pair cannot clash with a link the container's netns already has; the
+ * rename is the step that may. */
 static int
 rename_run (struct netctx *c, const struct step *s, ab_error_t *err)
 {
@@ -566,7 +554,6 @@ struct step_ops
 
 static const struct step_ops step_ops[] = {
   [STEP_VETH] = { "create veth pair", veth_run, veth_undo },
-  [STEP_MOVE] = { "move to netns", move_run, NULL },
   [STEP_RENAME] = { "rename", rename_run, NULL },
   [STEP_UP] = { "set link up", up_run, NULL },
   [STEP_ADDR] = { "add address", addr_run, NULL },
@@ -575,7 +562,6 @@ static const struct step_ops step_ops[] = {
 
 static const struct step setup_steps[] = {
   { STEP_VETH },
-  { STEP_MOVE, END_CT },
   { STEP_RENAME, END_CT },
   /* The proxy end first, so that the container end comes up with carrier
    * and its default routes go onto a running link. */
