@@ -370,7 +370,7 @@ veth_run (struct netctx *c, const struct step *s, ab_error_t *err)
    * already named PEER_IF, and the container end is born in the
    * container's netns (VETH_INFO_PEER's IFLA_NET_NS_FD) under a random
    * temporary name.  Moving an existing link between netns waits for the
-   * network's RCU grace period: ~10 ms of every start here.  Whatever
+   * network's RCU grace period: 17 ms of every start here.  Whatever
    * kills the setup after this, deleting PEER_IF in the proxy netns
    * removes both ends, so teardown by name always finds it. */
   c->end[END_PX].side = SIDE_PX;
