@@ -33,7 +33,6 @@ cleanup() {
 	pm_teardown
 	if mountpoint -q "$NETSTATE/netns/proxy" 2>/dev/null; then umount "$NETSTATE/netns/proxy" || true; fi
 	rm -rf "$NETSTATE"
-	pm_remove_state
 	rm -rf "$T"
 }
 trap cleanup EXIT
