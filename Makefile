@@ -38,12 +38,14 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The programs link the small libraries in (STATIC_DEPS=1, the default):
 # agentbox-runc and agentbox-hook run on every container start, and
 # loading ten shared objects cost them ~2 ms each here (docs/start-time.md).
-# libc and OpenSSL stay shared.  Debian names yajl's archive libyajl_s.a.
+# libc and OpenSSL stay shared, except in the start-path programs (below).
+# Debian names yajl's archive libyajl_s.a.
 STATIC_DEPS ?= 1
 ifeq ($(STATIC_DEPS),1)
 STATIC_PKGS := $(filter-out openssl,$(PKGS))
-PROG_LIBS := -Wl,-Bstatic $(patsubst -lyajl,-lyajl_s,$(filter-out -lpthread \
-	-lm,$(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS)))) \
+STATIC_LIBS := $(patsubst -lyajl,-lyajl_s,$(filter-out -lpthread -lm,$(shell \
+	$(PKG_CONFIG) --static --libs $(STATIC_PKGS))))
+PROG_LIBS := -Wl,-Bstatic $(STATIC_LIBS) \
 	-Wl,-Bdynamic $(shell $(PKG_CONFIG) --libs openssl)
 else
 PROG_LIBS := $(PKG_LIBS)
@@ -169,8 +171,7 @@ $(START_PROGRAMS): ALL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now \
 	-Wl,--wrap=getaddrinfo,--wrap=getnameinfo \
 	-Wl,--wrap=getprotobyname,--wrap=getprotobynumber \
 	$(LDFLAGS)
-$(START_PROGRAMS): PROG_LIBS := $(patsubst -lyajl,-lyajl_s,$(filter-out \
-	-lpthread -lm,$(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS))))
+$(START_PROGRAMS): PROG_LIBS := $(STATIC_LIBS)
 endif
 
 $(PROGRAMS):
