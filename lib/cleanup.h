@@ -6,10 +6,14 @@
 #ifndef AB_CLEANUP_H
 #define AB_CLEANUP_H
 
+#ifdef AB_NOLIBC
+#include "lib/nolibc.h"
+#else
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#endif
 
 static inline void
 ab_freep (void *p)

@@ -1,10 +1,14 @@
 /* agentbox: the error type (see error.h and docs/errors.md). */
 #include "error.h"
 
+#ifdef AB_NOLIBC
+#include "lib/nolibc.h" /* agentbox-init's build */
+#else
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#endif
 
 /* Formatting an error must never fail the caller's error path, so an
  * allocation failure degrades to a static message instead of NULL. */

@@ -1,16 +1,7 @@
 /* agentbox-init: the rules as a Landlock ruleset (init.h). */
 #include "shim/init/init.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <linux/landlock.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include "lib/cleanup.h"
 
 /* Rights newer than some <linux/landlock.h>; the values are kernel ABI. */
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -48,7 +39,7 @@ static const uint64_t added_by_abi[] = {
 int
 ab_init_landlock_abi (ab_error_t *err)
 {
-  long abi = syscall (SYS_landlock_create_ruleset, NULL, 0,
+  long abi = syscall (__NR_landlock_create_ruleset, NULL, 0,
                       LANDLOCK_CREATE_RULESET_VERSION);
 
   if (abi >= 1)
@@ -97,19 +88,19 @@ add_rule (int ruleset, const struct ab_init_rule *rule, uint64_t handled,
 {
   struct landlock_path_beneath_attr attr = { 0 };
   cleanup_close int fd = open (rule->path, O_PATH | O_CLOEXEC);
-  struct stat st;
+  struct statx st;
 
   /* Nothing there, nothing to allow: skipping only ever denies more. */
   if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
     return 0;
   if (fd < 0)
     return ab_error_errno (err, "open %s", rule->path);
-  if (fstat (fd, &st) < 0)
+  if (statx (fd, "", AT_EMPTY_PATH, STATX_TYPE, &st) < 0)
     return ab_error_errno (err, "stat %s", rule->path);
   attr.parent_fd = fd;
   attr.allowed_access
-      = ab_init_landlock_rights (rule->access, S_ISDIR (st.st_mode)) & handled;
-  if (syscall (SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
+      = ab_init_landlock_rights (rule->access, S_ISDIR (st.stx_mode)) & handled;
+  if (syscall (__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
                &attr, 0)
       < 0)
     return ab_error_errno (err, "landlock_add_rule %s", rule->path);
@@ -127,14 +118,14 @@ restrict_layer (const struct ab_init_rules *rules, unsigned layer, int abi,
   /* Handling every right we know makes each one denied unless a rule
    * allows it: the ruleset is an allowlist. */
   attr.handled_access_fs = ab_init_landlock_handled (abi);
-  ruleset = syscall (SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  ruleset = syscall (__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
   if (ruleset < 0)
     return ab_error_errno (err, "landlock_create_ruleset");
   for (size_t i = 0; i < rules->n; i++)
     if (rules->v[i].layer == layer
         && add_rule (ruleset, &rules->v[i], attr.handled_access_fs, err) < 0)
       return ab_error_wrap (err, "%s:%u", rules->file, rules->v[i].line);
-  if (syscall (SYS_landlock_restrict_self, ruleset, 0) < 0)
+  if (syscall (__NR_landlock_restrict_self, ruleset, 0) < 0)
     return ab_error_errno (err, "landlock_restrict_self");
   return 0;
 }

@@ -1,13 +1,6 @@
 /* agentbox-init: run first in the container, confine files and execs with
  * Landlock (init.h, docs/landlock.md), install agentbox's seccomp filter
  * (docs/hardening.md), then exec the agent. */
-#include <errno.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "shim/init/init.h"
 
 #ifndef AB_VERSION
@@ -84,12 +77,13 @@ struct opts
 
 static void __attribute__ ((noreturn)) die (ab_error_t *err, int status)
 {
-  fprintf (stderr, "agentbox-init: %s\n", *err ? (*err)->msg : "failed");
+  dprintf (2, "agentbox-init: %s\n", *err ? (*err)->msg : "failed");
   ab_error_free (err);
   exit (status);
 }
 
-/* Returns 1 when --help or --version was answered. */
+/* Returns 1 when --help or --version was answered, 2 when writing the
+ * answer failed. */
 static int
 parse_args (int argc, char **argv, struct opts *o, ab_error_t *err)
 {
@@ -106,13 +100,11 @@ parse_args (int argc, char **argv, struct opts *o, ab_error_t *err)
         }
       if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
         {
-          printf ("%s%s", usage_text, help_text);
-          return 1;
+          return dprintf (1, "%s%s", usage_text, help_text) < 0 ? 2 : 1;
         }
       if (strcmp (a, "--version") == 0)
         {
-          printf ("agentbox-init %s\n", AB_VERSION);
-          return 1;
+          return dprintf (1, "agentbox-init %s\n", AB_VERSION) < 0 ? 2 : 1;
         }
       if (strcmp (a, "--allow-without-landlock") == 0)
         o->allow_without_landlock = true;
@@ -155,7 +147,7 @@ confine (const struct opts *o, const struct ab_init_rules *rules)
   /* Fails open only because the caller asked for it, and says so. */
   if (abi < 0)
     {
-      fprintf (stderr,
+      dprintf (2,
                "agentbox-init: WARNING: %s\n"
                "agentbox-init: WARNING: running %s WITHOUT file and exec "
                "confinement (--allow-without-landlock)\n",
@@ -179,7 +171,7 @@ main (int argc, char **argv)
     {
       if (r < 0)
         die (&err, EXIT_INIT);
-      return fflush (stdout) == 0 ? 0 : 1;
+      return r == 1 ? 0 : 1;
     }
   /* Both files are read first: the rules may not let us read the
    * filter.  The rules are read even when Landlock turns out to be

@@ -1,17 +1,11 @@
 /* agentbox-init: the rules file, one "ro|rw|x PATH" a line (init.h). */
 #include "shim/init/init.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "lib/cleanup.h"
-
+/* The words are arrays, not pointers: agentbox-init has no relocations
+ * (lib/nolibc.c). */
 static const struct
 {
-  const char *word;
+  char word[3];
   enum ab_init_access access;
 } words[] = {
   { "ro", AB_INIT_RO },
@@ -105,28 +99,27 @@ parse_line (char *s, size_t len, unsigned line, struct ab_init_rules *rules,
 }
 
 int
-ab_init_rules_read (FILE *f, const char *name, struct ab_init_rules *rules,
-                    ab_error_t *err)
+ab_init_rules_parse (char *text, size_t len, const char *name,
+                     struct ab_init_rules *rules, ab_error_t *err)
 {
-  cleanup_free char *buf = NULL;
-  size_t cap = 0;
   unsigned line = 0;
-  ssize_t len;
 
   rules->n_layers = 1;
   rules->file = strdup (name);
   if (rules->file == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
-  while ((len = getline (&buf, &cap, f)) >= 0)
+  /* Lines as getline(3) reads them: the last may lack its newline. */
+  for (size_t at = 0; at < len;)
     {
+      char *s = text + at, *nl = memchr (s, '\n', len - at);
+      size_t n = nl ? (size_t)(nl - s) : len - at;
+
       line++;
-      if (len > 0 && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-      if (parse_line (buf, len, line, rules, err) < 0)
+      s[n] = '\0';
+      at += n + 1;
+      if (parse_line (s, n, line, rules, err) < 0)
         return ab_error_wrap (err, "%s:%u", name, line);
     }
-  if (ferror (f))
-    return ab_error_errno (err, "read rules %s", name);
   return 0;
 }
 
@@ -134,14 +127,38 @@ int
 ab_init_rules_load (const char *file, struct ab_init_rules *rules,
                     ab_error_t *err)
 {
-  cleanup_file FILE *f = fopen (file, "re");
+  cleanup_close int fd = open (file, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *text = NULL;
+  size_t len = 0, cap = 0;
 
-  if (f == NULL)
+  if (fd < 0)
     {
       rules->file = strdup (file);
       return ab_error_errno (err, "read rules %s", file);
     }
-  return ab_init_rules_read (f, file, rules, err);
+  /* Read to the end, with a byte to spare for the last line's NUL. */
+  for (;;)
+    {
+      ssize_t n;
+
+      if (cap - len < 2)
+        {
+          char *bigger = realloc (text, cap = cap ? cap * 2 : 4096);
+
+          if (bigger == NULL)
+            return ab_error_set (err, ENOMEM, "out of memory");
+          text = bigger;
+        }
+      n = read (fd, text + len, cap - len - 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ab_error_errno (err, "read rules %s", file);
+      if (n == 0)
+        break;
+      len += (size_t)n;
+    }
+  return ab_init_rules_parse (text, len, file, rules, err);
 }
 
 void

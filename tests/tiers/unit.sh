@@ -9,4 +9,10 @@ for t in "$B"/tests/test-*; do
 	# Renumbering is not needed: run.sh only counts ok / not ok lines.
 	"$t" || rc=1
 done
+# agentbox-init's tests again, on its build against libc (what other
+# architectures ship; build/agentbox-init is the one without libc on x86_64).
+for t in test-landlock test-seccomp-bpf; do
+	echo "# unit: $t, agentbox-init built against libc"
+	AB_INIT=$B/tests/agentbox-init-libc "$B/tests/$t" || rc=1
+done
 exit $rc
