@@ -14,7 +14,13 @@ int ab_harden_namespaces (struct ab_spec *s, const struct ab_config *cfg,
 /* Is the namespace file PATH one of a container agentbox confined?
  * Errors count as no (closed). */
 bool ab_harden_ns_confined (const struct ab_config *cfg, const char *path);
+/* Add agentbox's denials to S's own seccomp profile; none, nothing. */
 int ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
                        struct ab_harden_report *rep, ab_error_t *err);
+/* agentbox's allowlist profile, for a bundle that has none. */
+struct ab_json *ab_seccomp_default_profile (const struct ab_config *cfg);
+/* Set it as S's linux.seccomp, for the runtime to compile. */
+int ab_harden_seccomp_default (struct ab_spec *s, const struct ab_config *cfg,
+                               struct ab_harden_report *rep, ab_error_t *err);
 
 #endif

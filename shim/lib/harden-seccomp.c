@@ -595,8 +595,8 @@ allow_rule (const struct ab_config *cfg)
 
 /* agentbox's profile for a bundle that has none: the block, personality
  * limited to moby's personas, then the allowlist; EPERM for the rest. */
-static struct ab_json *
-default_profile (const struct ab_config *cfg)
+struct ab_json *
+ab_seccomp_default_profile (const struct ab_config *cfg)
 {
   cleanup_json struct ab_json *p = ab_json_new_object ();
   struct ab_json *block = agentbox_block (cfg, true, true);
@@ -734,6 +734,21 @@ tighten (struct ab_json *seccomp, const struct ab_config *cfg, ab_error_t *err)
 }
 
 int
+ab_harden_seccomp_default (struct ab_spec *s, const struct ab_config *cfg,
+                           struct ab_harden_report *rep, ab_error_t *err)
+{
+  struct ab_json *p = ab_seccomp_default_profile (cfg);
+
+  if (p == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (ab_spec_set_seccomp (s, p, err) < 0)
+    return -1;
+  ab_harden_report_add (rep, "linux.seccomp: none given, agentbox's "
+                             "allowlist profile added");
+  return 0;
+}
+
+int
 ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
                    struct ab_harden_report *rep, ab_error_t *err)
 {
@@ -741,16 +756,7 @@ ab_harden_seccomp (struct ab_spec *s, const struct ab_config *cfg,
   cleanup_json struct ab_json *before = NULL;
 
   if (cur == NULL)
-    {
-      struct ab_json *p = default_profile (cfg);
-      if (p == NULL)
-        return ab_error_set (err, ENOMEM, "out of memory");
-      if (ab_spec_set_seccomp (s, p, err) < 0)
-        return -1;
-      ab_harden_report_add (rep, "linux.seccomp: none given, agentbox's "
-                                 "allowlist profile added");
-      return 0;
-    }
+    return 0;
   before = ab_json_copy (cur);
   if (before == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");

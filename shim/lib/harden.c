@@ -125,7 +125,7 @@ harden_paths (struct ab_spec *s, struct ab_harden_report *rep, ab_error_t *err)
 
 int
 ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
-                struct ab_harden_report *rep, ab_error_t *err)
+                unsigned flags, struct ab_harden_report *rep, ab_error_t *err)
 {
   struct ab_json *proc = ab_spec_process (s);
 
@@ -137,7 +137,14 @@ ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
     return ab_error_wrap (err, "masked paths");
   if (cfg->isolate_namespaces && ab_harden_namespaces (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "namespaces");
-  if (cfg->seccomp && ab_harden_seccomp (s, cfg, rep, err) < 0)
+  if (!cfg->seccomp)
+    return 0;
+  if (ab_spec_seccomp (s))
+    return ab_harden_seccomp (s, cfg, rep, err) < 0
+               ? ab_error_wrap (err, "linux.seccomp")
+               : 0;
+  if (!(flags & AB_HARDEN_SECCOMP_DEFAULT_LATER)
+      && ab_harden_seccomp_default (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "linux.seccomp");
   return 0;
 }

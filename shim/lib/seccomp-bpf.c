@@ -3,7 +3,9 @@
 #include "shim/lib/seccomp-bpf.h"
 
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -22,7 +25,7 @@
 #include "shim/lib/net.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
-#define CACHE_MAGIC "agentbox seccomp cache 1\n"
+#define CACHE_MAGIC "agentbox seccomp cache 2\n"
 
 static void
 ctx_release (scmp_filter_ctx *c)
@@ -307,9 +310,9 @@ ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
   return export_program (c, max, bpf, len, err);
 }
 
-/* ---- the cache: STATE/seccomp/HASH, the profile's text, NUL, the
- * program.  A hit compares the whole text, so a hash collision is a
- * miss, never a wrong filter. */
+/* ---- the cache: STATE/seccomp/HASH, the text naming what the program
+ * was made from, NUL, the program.  A hit compares the whole text, so a
+ * hash collision is a miss, never a wrong filter. */
 
 static uint64_t
 fnv1a (const char *s, size_t n)
@@ -400,42 +403,114 @@ cache_put (const struct ab_config *cfg, const char *path, const char *text,
     unlink (tmp);
 }
 
+/* The GNU build ID of this program, in hex, for FOUND (1 when found). */
 static int
-filter_for (const struct ab_config *cfg, const struct ab_json *profile,
-            unsigned char **bpf, size_t *len, ab_error_t *err)
+build_id_of_self (struct dl_phdr_info *info, size_t size, void *data)
 {
-  cleanup_free char *text = NULL, *path = NULL;
-  size_t n;
+  char *out = data;
+
+  /* The first object is the program itself. */
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    {
+      const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
+      const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+      const char *end = p + ph->p_memsz;
+
+      if (ph->p_type != PT_NOTE)
+        continue;
+      while (p + sizeof (ElfW (Nhdr)) <= end)
+        {
+          const ElfW (Nhdr) *n = (const ElfW (Nhdr) *)p;
+          const unsigned char *desc = (const unsigned char *)(n + 1)
+                                      + ((n->n_namesz + 3) & ~3u);
+
+          if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4
+              && memcmp (n + 1, "GNU", 4) == 0 && n->n_descsz <= 64
+              && (const char *)desc + n->n_descsz <= end)
+            {
+              for (unsigned j = 0; j < n->n_descsz; j++)
+                sprintf (out + 2 * j, "%02x", desc[j]);
+              return 1;
+            }
+          p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+        }
+    }
+  return 1;
+}
+
+/* What agentbox's default filter is made from: this build (the
+ * allowlist, the rules' shapes, a static libseccomp), libseccomp's
+ * version, the host's architecture and the configured deny list.  NULL
+ * when this program carries no build ID: then nothing is cached. */
+static char *
+default_inputs (const struct ab_config *cfg)
+{
+  const struct scmp_version *v = seccomp_version ();
+  char id[129] = "";
+  struct utsname u;
+  cleanup_free char *deny = NULL;
+  char *text = NULL;
+  size_t n = 0;
+  FILE *f;
+
+  dl_iterate_phdr (build_id_of_self, id);
+  if (id[0] == '\0' || uname (&u) < 0 || v == NULL)
+    return NULL;
+  f = open_memstream (&deny, &n);
+  if (f == NULL)
+    return NULL;
+  for (char **d = cfg->seccomp_deny; d && *d; d++)
+    fprintf (f, " %s", *d);
+  if (fclose (f) != 0
+      || asprintf (&text,
+                   "agentbox default profile\nbuild %s\nlibseccomp "
+                   "%u.%u.%u\nmachine %s\ndeny%s\n",
+                   id, v->major, v->minor, v->micro, u.machine, deny)
+             < 0)
+    return NULL;
+  return text;
+}
+
+/* agentbox's default filter: from the cache, or built and compiled.
+ * 1: the profile is one only the runtime can load. */
+static int
+default_filter (const struct ab_config *cfg, unsigned char **bpf,
+                size_t *len, ab_error_t *err)
+{
+  cleanup_free char *text = default_inputs (cfg), *path = NULL;
+  cleanup_json struct ab_json *profile = NULL;
   int r;
 
-  if (ab_json_serialize (profile, false, &text, &n, err) < 0)
-    return -1;
-  if (cache_path (cfg, text, n, &path) < 0)
+  *bpf = NULL;
+  if (text && cache_path (cfg, text, strlen (text), &path) < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
-  cache_get (path, text, n, bpf, len);
+  if (path)
+    cache_get (path, text, strlen (text), bpf, len);
   if (*bpf)
     return 0;
+  profile = ab_seccomp_default_profile (cfg);
+  if (profile == NULL)
+    return ab_error_set (err, ENOMEM, "out of memory");
   r = ab_seccomp_compile (profile, bpf, len, err);
-  if (r == 0)
-    cache_put (cfg, path, text, n, *bpf, *len);
+  if (r == 0 && path)
+    cache_put (cfg, path, text, strlen (text), *bpf, *len);
   return r;
 }
 
 int
-ab_seccomp_to_init (struct ab_spec *s, const struct ab_config *cfg,
-                    const char *state_dir, struct ab_harden_report *rep,
-                    ab_error_t *err)
+ab_seccomp_default_to_init (struct ab_spec *s, const struct ab_config *cfg,
+                            const char *state_dir,
+                            struct ab_harden_report *rep, ab_error_t *err)
 {
-  struct ab_json *profile = ab_spec_seccomp (s);
   cleanup_free unsigned char *bpf = NULL;
   cleanup_free char *path = NULL;
   cleanup_close int fd = -1;
   size_t len;
   int r;
 
-  if (profile == NULL || ab_spec_process (s) == NULL)
+  if (ab_spec_process (s) == NULL)
     return 0;
-  r = filter_for (cfg, profile, &bpf, &len, err);
+  r = default_filter (cfg, &bpf, &len, err);
   if (r != 0)
     return r < 0 ? ab_error_wrap (err, "linux.seccomp") : 0;
   if (ab_net_make_run_dir (state_dir, err) < 0
@@ -447,12 +522,10 @@ ab_seccomp_to_init (struct ab_spec *s, const struct ab_config *cfg,
   if (fd < 0 || fchmod (fd, 0644) < 0
       || write_parts (steal_fd (&fd), bpf, len, NULL, 0, NULL, 0) < 0)
     return ab_error_errno (err, "write %s", path);
-  if (ab_spec_set_seccomp (s, NULL, err) < 0)
-    return -1;
   ab_harden_report_add (rep,
-                        "linux.seccomp: compiled by agentbox (%zu "
-                        "instructions) into %s, which agentbox-init "
-                        "installs",
+                        "linux.seccomp: none given; agentbox's allowlist "
+                        "profile, compiled by agentbox (%zu instructions) "
+                        "into %s, which agentbox-init installs",
                         len / sizeof (struct sock_filter), AB_SECCOMP_PATH);
   return 1;
 }

@@ -5,10 +5,15 @@
  * agentbox's 360-name allowlist that is 6–8 ms of each container start on
  * these machines.  When the profile is agentbox's (the bundle had none),
  * the shim compiles it here instead, keeps the result in a cache under
- * the state directory, writes it to STATE/containers/ID/run/seccomp.bpf
- * (the container's /run/agentbox/seccomp.bpf), and removes linux.seccomp
- * from the bundle; agentbox-init installs the filter as the last step
+ * the state directory, and writes it to STATE/containers/ID/run/seccomp.bpf
+ * (the container's /run/agentbox/seccomp.bpf); the bundle gets no
+ * linux.seccomp.  agentbox-init installs the filter as the last step
  * before it execs the container's process, and before every exec'd one.
+ *
+ * The cache is keyed by what the profile is made from (this build,
+ * libseccomp's version, the host's architecture, the deny list), so a
+ * start that finds it builds no profile at all: that took 0.36 ms of
+ * each start, and looking the profile's text up another 0.1 ms.
  *
  * The filter is what runc would install for the same profile: one
  * libseccomp filter, with runc's ENOSYS rule in front (a syscall newer
@@ -36,12 +41,14 @@
 int ab_seccomp_compile (const struct ab_json *profile, unsigned char **bpf,
                         size_t *len, ab_error_t *err);
 
-/* Move S's linux.seccomp to agentbox-init: compile it (or take it from
- * the cache), write STATE_DIR/run/seccomp.bpf, drop linux.seccomp.
- * 1: moved; 0: left to the runtime (no process, or a profile
- * ab_seccomp_compile leaves alone); -1: error, S unchanged. */
-int ab_seccomp_to_init (struct ab_spec *s, const struct ab_config *cfg,
-                        const char *state_dir, struct ab_harden_report *rep,
-                        ab_error_t *err);
+/* agentbox's allowlist profile for S, which has none, as agentbox-init's
+ * filter: from the cache, or built, compiled and cached; written to
+ * STATE_DIR/run/seccomp.bpf.  1: written; 0: not agentbox-init's to
+ * install (S has no process, or the profile is one only the runtime can
+ * load): the caller gives S the profile (ab_harden_seccomp_default);
+ * -1: error. */
+int ab_seccomp_default_to_init (struct ab_spec *s, const struct ab_config *cfg,
+                                const char *state_dir,
+                                struct ab_harden_report *rep, ab_error_t *err);
 
 #endif

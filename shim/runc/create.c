@@ -86,7 +86,9 @@ load_and_harden (struct abr_ctx *c, const char *id, const char *bundle,
   *before = ab_json_copy ((*spec)->root);
   if (*before == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
-  if (ab_harden_spec (*spec, c->cfg, id, rep, err) < 0)
+  if (ab_harden_spec (*spec, c->cfg, id, AB_HARDEN_SECCOMP_DEFAULT_LATER, rep,
+                      err)
+      < 0)
     return ab_error_wrap (err, "harden %s", (*spec)->path);
   return 0;
 }
@@ -229,22 +231,24 @@ file_layer (struct abr_ctx *c, const struct ab_ir *ir,
 /* agentbox's own seccomp profile (the bundle had none) is compiled once
  * and installed by agentbox-init, not compiled by runc at every start
  * (seccomp-bpf.h).  Not under the file guard: there agentbox-init's own
- * exec would be judged by the container's exec rules. */
+ * exec would be judged by the container's exec rules, so runc gets the
+ * profile.  A bundle's own profile was tightened by ab_harden_spec. */
 static int
 seccomp_layer (struct abr_ctx *c, const char *dir, struct ab_spec *spec,
-               const struct ab_json *before, bool guard,
-               struct ab_harden_report *rep, unsigned *what, ab_error_t *err)
+               bool guard, struct ab_harden_report *rep, unsigned *what,
+               ab_error_t *err)
 {
-  const struct ab_json *given
-      = ab_json_get (ab_json_get (before, "linux"), "seccomp");
-  int r;
+  int r = 0;
 
-  if (guard || ab_json_is (given, AB_JSON_OBJECT))
+  if (!c->cfg->seccomp || ab_spec_seccomp (spec))
     return 0;
-  r = ab_seccomp_to_init (spec, c->cfg, dir, rep, err);
+  if (!guard)
+    r = ab_seccomp_default_to_init (spec, c->cfg, dir, rep, err);
   if (r == 1)
     *what |= AB_INIT_SECCOMP;
-  return r < 0 ? -1 : 0;
+  if (r == 0)
+    r = ab_harden_seccomp_default (spec, c->cfg, rep, err);
+  return r < 0 ? ab_error_wrap (err, "linux.seccomp") : 0;
 }
 
 /* Record the state, then write the bundle; undo the state on failure. */
@@ -279,8 +283,7 @@ commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
       || file_layer (c, ir, narrow, cc->id, ab_state_path (st), rootfs, spec,
                      rep, &what, &guard, err)
              < 0
-      || seccomp_layer (c, ab_state_path (st), spec, before, guard, rep, &what,
-                        err)
+      || seccomp_layer (c, ab_state_path (st), spec, guard, rep, &what, err)
              < 0
       || (what
           && ab_init_rewrite (spec, ab_state_path (st), what, rep, err) < 0))

@@ -58,7 +58,7 @@ static int
 harden (struct ab_spec *s, struct ab_config *c, struct ab_harden_report *rep)
 {
   cleanup_error ab_error_t err = NULL;
-  int r = ab_harden_spec (s, c, "t1", rep, &err);
+  int r = ab_harden_spec (s, c, "t1", 0, rep, &err);
   if (r < 0)
     printf ("# harden: %s\n", err->msg);
   return r;

@@ -43,9 +43,10 @@ config (void)
   return c;
 }
 
-/* A bundle without seccomp, hardened: it carries agentbox's profile. */
+/* A bundle without seccomp, hardened: it carries agentbox's profile,
+ * unless FLAGS leave it to the caller. */
 static struct ab_spec *
-hardened (struct ab_config *c)
+hardened_with (struct ab_config *c, unsigned flags)
 {
   static const char doc[] = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":["
                             "\"sh\"],\"cwd\":\"/\"},"
@@ -56,10 +57,16 @@ hardened (struct ab_config *c)
 
   if (s == NULL || (s->path = strdup ("config.json")) == NULL
       || ab_json_parse (doc, sizeof doc - 1, "doc", &s->root, &err) < 0
-      || ab_harden_spec (s, c, "t1", &rep, &err) < 0)
+      || ab_harden_spec (s, c, "t1", flags, &rep, &err) < 0)
     abort ();
   ab_harden_report_free (&rep);
   return s;
+}
+
+static struct ab_spec *
+hardened (struct ab_config *c)
+{
+  return hardened_with (c, 0);
 }
 
 static struct ab_json *
@@ -183,7 +190,7 @@ slurp (const char *path, size_t *len)
 static char *
 moved (struct ab_config *c, const char *state, size_t *len)
 {
-  struct ab_spec *s = hardened (c);
+  struct ab_spec *s = hardened_with (c, AB_HARDEN_SECCOMP_DEFAULT_LATER);
   struct ab_harden_report rep = { 0 };
   cleanup_error ab_error_t err = NULL;
   cleanup_free char *path = NULL;
@@ -192,8 +199,10 @@ moved (struct ab_config *c, const char *state, size_t *len)
   mkdir (state, 0700);
   if (asprintf (&path, "%s/run/" AB_SECCOMP_FILE, state) < 0)
     abort ();
-  CHECK (ab_seccomp_to_init (s, c, state, &rep, &err) == 1);
-  /* runc no longer sees it; the report says where it went. */
+  /* The harden left it to us; runc never sees it; the report says where
+   * it went. */
+  CHECK (ab_spec_seccomp (s) == NULL);
+  CHECK (ab_seccomp_default_to_init (s, c, state, &rep, &err) == 1);
   CHECK (ab_spec_seccomp (s) == NULL);
   CHECK (rep.len == 1 && strstr (rep.changes[0], AB_SECCOMP_PATH));
   out = slurp (path, len);
@@ -256,6 +265,69 @@ TEST (to_init_writes_the_filter_and_caches_it)
     }
   d = moved (c, s3, &ld);
   CHECK (a && d && la == ld && memcmp (a, d, la) == 0);
+  ab_config_free (c);
+}
+
+/* Count the files in DIR. */
+static size_t
+count_files (const char *dir)
+{
+  cleanup_free char *cmd = NULL;
+  size_t n = 0;
+  char line[4096];
+  FILE *f;
+
+  if (asprintf (&cmd, "ls %s", dir) < 0 || (f = popen (cmd, "r")) == NULL)
+    return 0;
+  while (fgets (line, sizeof line, f))
+    n++;
+  pclose (f);
+  return n;
+}
+
+/* The cached filter is the profile runc would have been given, compiled;
+ * a different deny list is a different entry, and a different program. */
+TEST (default_filter_is_cached_by_its_inputs)
+{
+  struct ab_config *c = config ();
+  struct ab_spec *given = hardened (c);
+  cleanup_error ab_error_t err = NULL;
+  cleanup_free unsigned char *want = NULL;
+  cleanup_free char *s1 = NULL, *s2 = NULL, *s3 = NULL, *dir = NULL;
+  cleanup_free char *a = NULL, *b = NULL, *again = NULL;
+  size_t lw = 0, la = 0, lb = 0, lg = 0, n = 0;
+  char **deny;
+
+  /* A cache of its own. */
+  free (c->state_dir);
+  if (asprintf (&c->state_dir, "%s/state-k", tmp) < 0
+      || mkdir (c->state_dir, 0700) < 0 || asprintf (&s1, "%s/k1", tmp) < 0
+      || asprintf (&s2, "%s/k2", tmp) < 0 || asprintf (&s3, "%s/k3", tmp) < 0
+      || asprintf (&dir, "%s/seccomp", c->state_dir) < 0)
+    abort ();
+  CHECK (ab_seccomp_compile (ab_spec_seccomp (given), &want, &lw, &err) == 0);
+  a = moved (c, s1, &la);
+  CHECK (a && want && la == lw && memcmp (a, want, la) == 0);
+  CHECK (count_files (dir) == 1);
+  /* One name more in the deny list: denied now, by another program. */
+  for (n = 0; c->seccomp_deny[n]; n++)
+    ;
+  deny = realloc (c->seccomp_deny, (n + 2) * sizeof *deny);
+  if (deny == NULL)
+    abort ();
+  c->seccomp_deny = deny;
+  deny[n] = strdup ("getpid");
+  deny[n + 1] = NULL;
+  b = moved (c, s2, &lb);
+  CHECK (b && a && (lb != la || memcmp (a, b, la) != 0));
+  CHECK (count_files (dir) == 2);
+  /* The first list again: the first entry, the first program. */
+  free (deny[n]);
+  deny[n] = NULL;
+  again = moved (c, s3, &lg);
+  CHECK (again && a && lg == la && memcmp (a, again, la) == 0);
+  CHECK (count_files (dir) == 2);
+  ab_spec_free (given);
   ab_config_free (c);
 }
 
@@ -477,6 +549,7 @@ main (void)
     return 1;
   RUN (compiled_profile_allows_and_denies_like_runc);
   RUN (to_init_writes_the_filter_and_caches_it);
+  RUN (default_filter_is_cached_by_its_inputs);
   RUN (profiles_only_the_runtime_can_load_are_left_to_it);
   RUN (bad_profiles_are_errors);
   RUN (init_installs_the_filter_before_exec);
