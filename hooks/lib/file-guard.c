@@ -384,6 +384,7 @@ ab_fg_supported (char *why, size_t n)
       snprintf (why, n, "kernel %s has no bpf_loop (5.17+)", release);
       return false;
     }
+  ab_probe_cgroup2 (&p);
   if (p.cgroup2[0] == '\0')
     {
       snprintf (why, n, "no cgroup2 mount");

@@ -20,11 +20,12 @@ read_line (const char *path, char *out, size_t cap)
     out[strcspn (out, "\n")] = '\0';
 }
 
-static void
-cgroup2_mount (char *out, size_t cap)
+void
+ab_probe_cgroup2 (struct ab_probe *p)
 {
   cleanup_file FILE *f = fopen ("/proc/self/mountinfo", "re");
-  char line[1024];
+  char *out = p->cgroup2, line[1024];
+  size_t cap = sizeof p->cgroup2;
 
   out[0] = '\0';
   while (f && fgets (line, sizeof line, f))
@@ -61,13 +62,13 @@ ab_probe_lsm (struct ab_probe *p)
   if (open_ && close_)
     snprintf (p->lockdown, sizeof p->lockdown, "%.*s",
               (int)(close_ - open_ - 1), open_ + 1);
-  cgroup2_mount (p->cgroup2, sizeof p->cgroup2);
 }
 
 void
 ab_probe_host (struct ab_probe *p)
 {
   ab_probe_lsm (p);
+  ab_probe_cgroup2 (p);
 #ifdef SYS_landlock_create_ruleset
   long abi = syscall (SYS_landlock_create_ruleset, NULL, 0,
                       LANDLOCK_CREATE_RULESET_VERSION);

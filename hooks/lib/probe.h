@@ -17,10 +17,12 @@ struct ab_probe
 
 void ab_probe_host (struct ab_probe *p);
 
-/* Only what files say: lsm, lockdown and cgroup2, not the two fields
- * that take a syscall or a program load (landlock_abi, connect_guard
- * stay 0).  For a create's hot path. */
+/* Only what two small files say: lsm and lockdown (the rest stays 0 and
+ * "").  For a create's hot path, where BPF LSM is usually not active. */
 void ab_probe_lsm (struct ab_probe *p);
+
+/* The cgroup2 mount, from mountinfo (which can be long on a busy host). */
+void ab_probe_cgroup2 (struct ab_probe *p);
 
 /* BPF LSM programs could load: bpf is an active LSM and lockdown does not
  * forbid them (confidentiality does). */
