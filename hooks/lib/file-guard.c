@@ -737,11 +737,15 @@ ab_fg_detach (const char *id, ab_error_t *err)
 
   if (ab_fg_pin_dir (id, &dir, err) < 0)
     return -1;
+  /* No pins, no guard (the usual container): libbpf is not needed. */
+  if (access (dir, F_OK) < 0 && errno == ENOENT)
+    goto parent;
   ab_bpf_libbpf_init ();
   fg_undispatch (dir);
   fg_unpin_all (dir);
   if (access (dir, F_OK) == 0)
     return ab_error_set (err, EBUSY, "file guard: %s is still there", dir);
+parent:
   /* The container's pin directory goes when its last guard does. */
   if (asprintf (&parent, "%s/%s", FG_PIN_ROOT, id) >= 0)
     rmdir (parent);
