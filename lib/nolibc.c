@@ -43,6 +43,15 @@ check (long ret)
   return ret;
 }
 
+/* N arguments of a variadic system call, all taken as longs (what the
+ * kernel reads from the registers anyway). */
+static void
+take_longs (va_list ap, long *a, int n)
+{
+  for (int i = 0; i < n; i++)
+    a[i] = va_arg (ap, long);
+}
+
 long
 syscall (long number, ...)
 {
@@ -50,8 +59,7 @@ syscall (long number, ...)
   va_list ap;
 
   va_start (ap, number);
-  for (int i = 0; i < 6; i++)
-    a[i] = va_arg (ap, long);
+  take_longs (ap, a, 6);
   va_end (ap);
   return check (sys6 (number, a[0], a[1], a[2], a[3], a[4], a[5]));
 }
@@ -103,8 +111,7 @@ prctl (int option, ...)
   va_list ap;
 
   va_start (ap, option);
-  for (int i = 0; i < 4; i++)
-    a[i] = va_arg (ap, long);
+  take_longs (ap, a, 4);
   va_end (ap);
   return (int)check (sys6 (__NR_prctl, option, a[0], a[1], a[2], a[3], 0));
 }
