@@ -6,8 +6,10 @@
 set -eu
 B=${B:-build}
 case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
-RUNS=${BENCH_RUNS:-40}
-ROUNDS=${BENCH_ROUNDS:-4}
+# 80 runs a row, 4 at a time in 20 rounds: this VM's drift moves a row's
+# median by a few percent over a minute, more than agentbox's share.
+RUNS=${BENCH_RUNS:-80}
+ROUNDS=${BENCH_ROUNDS:-20}
 command -v hyperfine >/dev/null || { echo "bench-runtime: hyperfine is not installed (apt-get install hyperfine)"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-runtime: needs root"; exit 1; }
 
@@ -38,6 +40,8 @@ jq '.process.terminal = false | .process.args = ["/bin/true"]' "$T/bundle/config
 # (veth, connect guard, registration with an already running guardian).
 printf 'runtime: runc\nstate_dir: %s/state\nnetwork: {enabled: false}\n' "$T" >"$T/config.yaml"
 printf 'runtime: runc\nstate_dir: %s/netstate\nnetwork: {resolver: 127.0.0.1, audit_log: %s/audit.jsonl}\n' "$T" "$T" >"$T/net.yaml"
+# agentbox alone: the whole create, with /bin/true for the runtime.
+printf 'runtime: /bin/true\nstate_dir: %s/truestate\nnetwork: {enabled: false}\n' "$T" >"$T/true.yaml"
 export AGENTBOX_CONFIG=$T/config.yaml
 
 # The hardened bundle, for the like-for-like row: runc given the bundle
@@ -55,17 +59,28 @@ jq --arg run "$T/hardened-run" \
 # Warm the guardian once so its row measures a create, not its start.
 AGENTBOX_CONFIG=$T/net.yaml "$B/agentbox-runc" --root "$T/root" run -b "$T/bundle" bench-net >/dev/null
 # The rows take turns, ROUNDS times, so that the machine's drift over a
-# run (this VM's neighbours) lands on every row alike.
+# run (this VM's neighbours) lands on every row alike.  Each config is
+# its own hyperfine, with AGENTBOX_CONFIG in its environment: `env` in
+# front of a row would add its own exec (~2.5 ms here) to it.
+per_round=$((RUNS / ROUNDS))
+hf() { hyperfine -N --style none --warmup 2 --runs "$per_round" "$@" >/dev/null; }
 for round in $(seq "$ROUNDS"); do
-	hyperfine -N --style none --warmup 2 --runs "$((RUNS / ROUNDS))" --export-json "$T/round$round.json" \
+	hf --export-json "$T/base$round.json" \
 		--prepare "cp $T/orig.json $T/bundle/config.json" \
 		-n runc "runc --root $T/root run -b $T/bundle bench-runc" \
 		--prepare "cp $T/orig.json $T/bundle/config.json" \
 		-n agentbox-runc "$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab" \
 		--prepare "cp $T/hardened.json $T/bundle/config.json" \
-		-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc" \
+		-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc"
+	AGENTBOX_CONFIG=$T/net.yaml hf --export-json "$T/net$round.json" \
 		--prepare "cp $T/orig.json $T/bundle/config.json" \
-		-n "agentbox-runc, network layer on" "env AGENTBOX_CONFIG=$T/net.yaml $B/agentbox-runc --root $T/root run -b $T/bundle bench-net" >/dev/null
+		-n "agentbox-runc, network layer on" "$B/agentbox-runc --root $T/root run -b $T/bundle bench-net"
+	AGENTBOX_CONFIG=$T/true.yaml hf --export-json "$T/alone$round.json" \
+		--prepare "cp $T/orig.json $T/bundle/config.json" \
+		-n "agentbox-runc, runtime: /bin/true" "$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone" \
+		-n /bin/true /bin/true
+	jq -s '{results: (map(.results) | add)}' "$T/base$round.json" "$T/net$round.json" \
+		"$T/alone$round.json" >"$T/round$round.json"
 done
 # Every round's times, per row, and their median.
 jq -s '{results: (map(.results) | transpose | map({command: .[0].command,
@@ -78,10 +93,15 @@ jq -r '
   "",
   "| runtime | median ms | ratio |",
   "|---|---|---|",
-  (.results[] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
+  (.results[:4][] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
+  "",
+  "agentbox-runc alone: \(($m["agentbox-runc, runtime: /bin/true"] - $m["/bin/true"]) * 1000 | . * 100 | round / 100) ms",
+  "(agentbox-runc run with runtime: /bin/true, \($m["agentbox-runc, runtime: /bin/true"] * 1000 | . * 100 | round / 100) ms,",
+  "minus /bin/true alone, \($m["/bin/true"] * 1000 | . * 100 | round / 100) ms).",
   "",
   "target for the foundation: <= 1.05x. The row \"runc (bundle already hardened)\" is runc",
   "given the bundle agentbox writes (agentbox-init in front, installing agentbox seccomp filter);",
-  "agentbox-runc minus that row is the cost of agentbox-runc itself.",
+  "agentbox-runc minus that row is agentbox-runc in place, alone plus what runc leaves it",
+  "(cold caches, a busy second core).",
   "The network row adds the createRuntime and poststop hooks (veth pair, connect guard,",
   "registration) against a running guardian."' "$T/r.json"
