@@ -6,10 +6,7 @@
 set -eu
 B=${B:-build}
 case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
-# 80 runs a row, 4 at a time in 20 rounds: this VM's drift moves a row's
-# median by a few percent over a minute, more than agentbox's share.
 RUNS=${BENCH_RUNS:-80}
-ROUNDS=${BENCH_ROUNDS:-20}
 command -v hyperfine >/dev/null || { echo "bench-runtime: hyperfine is not installed (apt-get install hyperfine)"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-runtime: needs root"; exit 1; }
 
@@ -56,44 +53,57 @@ jq --arg run "$T/hardened-run" \
 	"$T/bundle/config.json" >"$T/hardened.json"
 "$B/agentbox-runc" --root "$T/root" delete -f bench-ab
 
+# Like for like: runc given the same seccomp profile as agentbox's, which
+# runc then compiles itself.  (runc spec's bundle has no seccomp at all.)
+jq --slurpfile p <("$B/bench/tool-seccomp-profile") '.linux.seccomp = $p[0]' \
+	"$T/orig.json" >"$T/seccomp.json"
+
 # Warm the guardian once so its row measures a create, not its start.
 AGENTBOX_CONFIG=$T/net.yaml "$B/agentbox-runc" --root "$T/root" run -b "$T/bundle" bench-net >/dev/null
-# The rows take turns, ROUNDS times, so that the machine's drift over a
-# run (this VM's neighbours) lands on every row alike.  Each config is
-# its own hyperfine, with AGENTBOX_CONFIG in its environment: `env` in
-# front of a row would add its own exec (~2.5 ms here) to it.
-per_round=$((RUNS / ROUNDS))
-hf() { hyperfine -N --style none --warmup 2 --runs "$per_round" "$@" >/dev/null; }
-for round in $(seq "$ROUNDS"); do
-	hf --export-json "$T/base$round.json" \
-		--prepare "cp $T/orig.json $T/bundle/config.json" \
-		-n runc "runc --root $T/root run -b $T/bundle bench-runc" \
-		--prepare "cp $T/orig.json $T/bundle/config.json" \
-		-n agentbox-runc "$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab" \
-		--prepare "cp $T/hardened.json $T/bundle/config.json" \
-		-n "runc (bundle already hardened)" "runc --root $T/root run -b $T/bundle bench-runc"
-	AGENTBOX_CONFIG=$T/net.yaml hf --export-json "$T/net$round.json" \
-		--prepare "cp $T/orig.json $T/bundle/config.json" \
-		-n "agentbox-runc, network layer on" "$B/agentbox-runc --root $T/root run -b $T/bundle bench-net"
-	AGENTBOX_CONFIG=$T/true.yaml hf --export-json "$T/alone$round.json" \
-		--prepare "cp $T/orig.json $T/bundle/config.json" \
-		-n "agentbox-runc, runtime: /bin/true" "$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone" \
-		-n /bin/true /bin/true
-	jq -s '{results: (map(.results) | add)}' "$T/base$round.json" "$T/net$round.json" \
-		"$T/alone$round.json" >"$T/round$round.json"
+# The rows take turns run by run (hyperfine times each run), their order
+# reversed every other turn: this VM's drift moves a row's median by a
+# few percent within a minute, more than agentbox's share, and it lands
+# on every row alike this way.  Each row's config is in hyperfine's
+# environment: `env` in front of a row would add its own exec (~2.5 ms
+# here) to it.
+row_names=(runc agentbox-runc "runc (bundle already hardened)"
+	"runc, given agentbox's seccomp profile" "agentbox-runc, network layer on"
+	"agentbox-runc, runtime: /bin/true" /bin/true)
+row_config=("$T/config.yaml" "$T/config.yaml" "$T/config.yaml" "$T/config.yaml" "$T/net.yaml"
+	"$T/true.yaml" "$T/config.yaml")
+row_bundle=(orig orig hardened seccomp orig orig orig)
+row_cmd=("runc --root $T/root run -b $T/bundle bench-runc"
+	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab"
+	"runc --root $T/root run -b $T/bundle bench-runc"
+	"runc --root $T/root run -b $T/bundle bench-runc"
+	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-net"
+	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone"
+	/bin/true)
+one() {
+	AGENTBOX_CONFIG=${row_config[$1]} hyperfine -N --style none --runs 1 \
+		--prepare "cp $T/${row_bundle[$1]}.json $T/bundle/config.json" \
+		--export-json "$T/t-$1-$2.json" -n "${row_names[$1]}" "${row_cmd[$1]}" >/dev/null
+}
+for w in 1 2; do for i in "${!row_names[@]}"; do one "$i" warm$w; done; done
+rm -f "$T"/t-*-warm*.json
+for run in $(seq "$RUNS"); do
+	if [ $((run % 2)) -eq 1 ]; then order=$(seq 0 $((${#row_names[@]} - 1)))
+	else order=$(seq $((${#row_names[@]} - 1)) -1 0); fi
+	for i in $order; do one "$i" "$run"; done
 done
-# Every round's times, per row, and their median.
-jq -s '{results: (map(.results) | transpose | map({command: .[0].command,
-	times: (map(.times) | add | sort)}) | map(.median = .times[(.times | length) / 2 | floor]))}' \
-	"$T"/round*.json >"$T/r.json"
+# Every row's times, and their median.
+for i in "${!row_names[@]}"; do
+	jq -s '{command: .[0].results[0].command, times: (map(.results[0].times[0]) | sort)}
+		| .median = .times[(.times | length) / 2 | floor]' "$T"/t-"$i"-*.json
+done | jq -s '{results: .}' >"$T/r.json"
 
 jq -r '
   (.results | map({(.command): .median}) | add) as $m |
-  "## container start: agentbox-runc run vs runc run (`true`, \(.results[0].times | length) runs each)",
+  "## container start: agentbox-runc run vs runc run (`true`, \(.results[0].times | length) runs each, taking turns)",
   "",
   "| runtime | median ms | ratio |",
   "|---|---|---|",
-  (.results[:4][] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
+  (.results[:5][] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
   "",
   "agentbox-runc alone: \(($m["agentbox-runc, runtime: /bin/true"] - $m["/bin/true"]) * 1000 | . * 100 | round / 100) ms",
   "(agentbox-runc run with runtime: /bin/true, \($m["agentbox-runc, runtime: /bin/true"] * 1000 | . * 100 | round / 100) ms,",
@@ -102,6 +112,7 @@ jq -r '
   "target for the foundation: <= 1.05x. The row \"runc (bundle already hardened)\" is runc",
   "given the bundle agentbox writes (agentbox-init in front, installing agentbox seccomp filter);",
   "agentbox-runc minus that row is agentbox-runc in place, alone plus what runc leaves it",
-  "(cold caches, a busy second core).",
+  "(cold caches, a busy second core). runc spec'"'"'s bundle has no seccomp filter; the row",
+  "\"runc, given agentbox'"'"'s seccomp profile\" is the same protection with runc compiling it.",
   "The network row adds the createRuntime and poststop hooks (veth pair, connect guard,",
   "registration) against a running guardian."' "$T/r.json"
