@@ -166,7 +166,7 @@ $(B)/tests/agentbox-init-libc: $(INIT_DEPS)
 
 ifeq ($(INIT_NOLIBC),1)
 # No dynamic relocations: nothing would apply them (lib/nolibc.c).
-$(B)/agentbox-init: $(INIT_DEPS) lib/nolibc.c lib/nolibc.h
+$(B)/agentbox-init: $(INIT_DEPS) lib/nolibc.c lib/nolibc.h lib/nolibc-errnos.h
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -DAB_NOLIBC -O2 -I. $(WARN) -ffreestanding \
 		-fstack-protector-strong -fPIE -static-pie -nostdlib \

@@ -18,16 +18,15 @@ char **environ;
 static long
 sys6 (long n, long a, long b, long c, long d, long e, long f)
 {
-  register long r10 __asm__ ("r10") = d;
-  register long r8 __asm__ ("r8") = e;
-  register long r9 __asm__ ("r9") = f;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
   long ret;
 
-  __asm__ volatile ("syscall"
-                    : "=a"(ret)
-                    : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-                      "r"(r9)
-                    : "rcx", "r11", "memory");
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
   return ret;
 }
 
@@ -321,7 +320,7 @@ memcpy (void *dst, const void *src, size_t n)
 {
   void *d = dst;
 
-  __asm__ volatile ("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+  __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dst;
 }
 
@@ -330,7 +329,7 @@ memset (void *dst, int c, size_t n)
 {
   void *d = dst;
 
-  __asm__ volatile ("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+  __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
   return dst;
 }
 
@@ -410,35 +409,11 @@ strerror (int errnum)
 
   switch (errnum)
     {
-    case EPERM: return (char *)"Operation not permitted";
-    case ENOENT: return (char *)"No such file or directory";
-    case EINTR: return (char *)"Interrupted system call";
-    case EIO: return (char *)"Input/output error";
-    case E2BIG: return (char *)"Argument list too long";
-    case ENOEXEC: return (char *)"Exec format error";
-    case EBADF: return (char *)"Bad file descriptor";
-    case ENOMEM: return (char *)"Cannot allocate memory";
-    case EACCES: return (char *)"Permission denied";
-    case EFAULT: return (char *)"Bad address";
-    case EBUSY: return (char *)"Device or resource busy";
-    case EEXIST: return (char *)"File exists";
-    case ENODEV: return (char *)"No such device";
-    case ENOTDIR: return (char *)"Not a directory";
-    case EISDIR: return (char *)"Is a directory";
-    case EINVAL: return (char *)"Invalid argument";
-    case ENFILE: return (char *)"Too many open files in system";
-    case EMFILE: return (char *)"Too many open files";
-    case ETXTBSY: return (char *)"Text file busy";
-    case EFBIG: return (char *)"File too large";
-    case ENOSPC: return (char *)"No space left on device";
-    case EROFS: return (char *)"Read-only file system";
-    case ENAMETOOLONG: return (char *)"File name too long";
-    case ENOSYS: return (char *)"Function not implemented";
-    case ELOOP: return (char *)"Too many levels of symbolic links";
-    case EOPNOTSUPP: return (char *)"Operation not supported";
-    case ESTALE: return (char *)"Stale file handle";
-    case EHOSTDOWN: return (char *)"Host is down";
-    case ETIMEDOUT: return (char *)"Connection timed out";
+#define AB_ERRNO(name, text)                                                   \
+  case name:                                                                   \
+    return (char *)text;
+#include "lib/nolibc-errnos.h"
+#undef AB_ERRNO
     }
   snprintf (unknown, sizeof unknown, "Unknown error %d", errnum);
   return unknown;
@@ -461,8 +436,7 @@ put (struct out *o, const char *s, size_t n)
 }
 
 static void
-put_number (struct out *o, unsigned long long v, bool negative,
-            unsigned base)
+put_number (struct out *o, unsigned long long v, bool negative, unsigned base)
 {
   char digits[24];
   size_t n = sizeof digits;
@@ -533,22 +507,23 @@ vsnprintf (char *buf, size_t size, const char *fmt, va_list ap)
           break;
         case 'd':
           {
-            long long v = size_t_arg ? (long long)va_arg (ap, ssize_t)
+            long long v = size_t_arg   ? (long long)va_arg (ap, ssize_t)
                           : longs >= 2 ? va_arg (ap, long long)
                           : longs == 1 ? va_arg (ap, long)
                                        : va_arg (ap, int);
-            put_number (&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v,
+            put_number (&o,
+                        v < 0 ? -(unsigned long long)v : (unsigned long long)v,
                         v < 0, 10);
           }
           break;
         case 'u':
         case 'x':
           {
-            unsigned long long v
-                = size_t_arg ? va_arg (ap, size_t)
-                  : longs >= 2 ? va_arg (ap, unsigned long long)
-                  : longs == 1 ? va_arg (ap, unsigned long)
-                               : va_arg (ap, unsigned);
+            unsigned long long v = size_t_arg ? va_arg (ap, size_t)
+                                   : longs >= 2
+                                       ? va_arg (ap, unsigned long long)
+                                   : longs == 1 ? va_arg (ap, unsigned long)
+                                                : va_arg (ap, unsigned);
             put_number (&o, v, false, *f == 'x' ? 16 : 10);
           }
           break;
@@ -645,8 +620,8 @@ __stack_chk_fail (void)
 
   sys6 (__NR_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
   for (;;)
-    sys6 (__NR_kill, sys6 (__NR_getpid, 0, 0, 0, 0, 0, 0), 6 /* SIGABRT */,
-          0, 0, 0, 0);
+    sys6 (__NR_kill, sys6 (__NR_getpid, 0, 0, 0, 0, 0, 0), 6 /* SIGABRT */, 0,
+          0, 0, 0);
 }
 
 int main (int argc, char **argv);
@@ -675,12 +650,12 @@ ab_nolibc_start (long *sp)
   exit (main (argc, argv));
 }
 
-__asm__ (".text\n"
-         ".global _start\n"
-         ".type _start, @function\n"
-         "_start:\n"
-         "  xor %ebp, %ebp\n"
-         "  mov %rsp, %rdi\n"
-         "  and $-16, %rsp\n"
-         "  call ab_nolibc_start\n"
-         "  hlt\n");
+__asm__(".text\n"
+        ".global _start\n"
+        ".type _start, @function\n"
+        "_start:\n"
+        "  xor %ebp, %ebp\n"
+        "  mov %rsp, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call ab_nolibc_start\n"
+        "  hlt\n");

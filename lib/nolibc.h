@@ -86,7 +86,8 @@ int vasprintf (char **out, const char *fmt, va_list ap)
     __attribute__ ((format (printf, 2, 0)));
 int asprintf (char **out, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
-int dprintf (int fd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+int dprintf (int fd, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 #pragma GCC visibility pop
 

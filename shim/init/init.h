@@ -1,7 +1,7 @@
 /* agentbox-init: confine the agent's files and execs with Landlock,
  * install agentbox's seccomp filter, then exec it (docs/landlock.md,
- * docs/hardening.md).  Static and libc only: it runs first in any
- * image, before the agent, where BPF LSM is unavailable.
+ * docs/hardening.md).  Static, needing nothing from the image: it runs
+ * first in any image, before the agent, where BPF LSM is unavailable.
  *
  * Built without libc on x86_64 (lib/nolibc.h: its exec is ~1 ms cheaper),
  * against libc elsewhere; the sources include this header, not libc's. */

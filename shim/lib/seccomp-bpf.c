@@ -421,8 +421,8 @@ build_id_of_self (struct dl_phdr_info *info, size_t size, void *data)
       while (p + sizeof (ElfW (Nhdr)) <= end)
         {
           const ElfW (Nhdr) *n = (const ElfW (Nhdr) *)p;
-          const unsigned char *desc = (const unsigned char *)(n + 1)
-                                      + ((n->n_namesz + 3) & ~3u);
+          const unsigned char *desc
+              = (const unsigned char *)(n + 1) + ((n->n_namesz + 3) & ~3u);
 
           if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4
               && memcmp (n + 1, "GNU", 4) == 0 && n->n_descsz <= 64
@@ -474,8 +474,8 @@ default_inputs (const struct ab_config *cfg)
 /* agentbox's default filter: from the cache, or built and compiled.
  * 1: the profile is one only the runtime can load. */
 static int
-default_filter (const struct ab_config *cfg, unsigned char **bpf,
-                size_t *len, ab_error_t *err)
+default_filter (const struct ab_config *cfg, unsigned char **bpf, size_t *len,
+                ab_error_t *err)
 {
   cleanup_free char *text = default_inputs (cfg), *path = NULL;
   cleanup_json struct ab_json *profile = NULL;
@@ -499,8 +499,8 @@ default_filter (const struct ab_config *cfg, unsigned char **bpf,
 
 int
 ab_seccomp_default_to_init (struct ab_spec *s, const struct ab_config *cfg,
-                            const char *state_dir,
-                            struct ab_harden_report *rep, ab_error_t *err)
+                            const char *state_dir, struct ab_harden_report *rep,
+                            ab_error_t *err)
 {
   cleanup_free unsigned char *bpf = NULL;
   cleanup_free char *path = NULL;

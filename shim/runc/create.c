@@ -283,8 +283,7 @@ commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
       || file_layer (c, ir, narrow, cc->id, ab_state_path (st), rootfs, spec,
                      rep, &what, &guard, err)
              < 0
-      || seccomp_layer (c, ab_state_path (st), spec, guard, rep, &what, err)
-             < 0
+      || seccomp_layer (c, ab_state_path (st), spec, guard, rep, &what, err) < 0
       || (what
           && ab_init_rewrite (spec, ab_state_path (st), what, rep, err) < 0))
     goto fail;

@@ -25,7 +25,8 @@ main (void)
       return 1;
     }
   profile = ab_seccomp_default_profile (cfg);
-  if (profile == NULL || ab_json_serialize (profile, false, &text, &n, &err) < 0)
+  if (profile == NULL
+      || ab_json_serialize (profile, false, &text, &n, &err) < 0)
     {
       fprintf (stderr, "tool-seccomp-profile: %s\n",
                err ? err->msg : "out of memory");

@@ -24,7 +24,8 @@
 #include "lib/cleanup.h"
 #include "tests/unit/unit.h"
 
-static char nolibc_bin[PATH_MAX], libc_bin[PATH_MAX], dir[] = "/tmp/ab-init-builds-XXXXXX";
+static char nolibc_bin[PATH_MAX], libc_bin[PATH_MAX],
+    dir[] = "/tmp/ab-init-builds-XXXXXX";
 static const char *missing;
 
 struct outcome
@@ -71,8 +72,8 @@ run_one (const char *bin, char *const *args, char *const *env,
     }
   if (waitpid (pid, &status, 0) != pid)
     abort ();
-  o->status = WIFEXITED (status) ? WEXITSTATUS (status)
-                                 : 128 + WTERMSIG (status);
+  o->status
+      = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
   lseek (out, 0, SEEK_SET);
   lseek (err, 0, SEEK_SET);
   drain (out, o->out, sizeof o->out);
@@ -215,7 +216,8 @@ TEST (long_rules_file_runs)
   while (n < sizeof text - 200)
     n += (size_t)snprintf (text + n, sizeof text - n,
                            "# comment %zu\n  \t\nro /nowhere/%zu\n", n, n);
-  snprintf (text + n, sizeof text - n, "x /usr\nx /bin\nx /lib\nx /lib64\nro /");
+  snprintf (text + n, sizeof text - n,
+            "x /usr\nx /bin\nx /lib\nx /lib64\nro /");
   write_text ("r", text);
   run_both (&o, default_env, "--rules", "r", "--", "sh", "-c",
             "echo confined; echo x > /tmp/denied", NULL);
@@ -296,14 +298,12 @@ TEST (exec_and_path_search)
             dir, dir);
   run_both (&o, env_path, "--seccomp", "allow", "--", "hello", "b", NULL);
   CHECK_STR (o.out, "hello b\n");
-  run_both (&o, env_path, "--seccomp", "allow", "--", "script", "c", "d",
-            NULL);
+  run_both (&o, env_path, "--seccomp", "allow", "--", "script", "c", "d", NULL);
   CHECK_CONTAINS (o.out, "script ");
   CHECK_CONTAINS (o.out, "/bin/script c d\n");
 
   /* Found nowhere: 127.  Only a non-executable one: EACCES, 126. */
-  run_both (&o, env_path, "--seccomp", "allow", "--", "no-such-program",
-            NULL);
+  run_both (&o, env_path, "--seccomp", "allow", "--", "no-such-program", NULL);
   CHECK (o.status == 127);
   CHECK_STR (o.err, "agentbox-init: exec no-such-program: No such file or "
                     "directory\n");
@@ -332,6 +332,23 @@ TEST (exec_and_path_search)
   }
 }
 
+/* lib/nolibc.c's strerror says what glibc's does, errno by errno. */
+TEST (errno_texts_are_glibcs)
+{
+  size_t n = 0;
+
+#define AB_ERRNO(name, text)                                                   \
+  do                                                                           \
+    {                                                                          \
+      CHECK_STR (text, strerror (name));                                       \
+      n++;                                                                     \
+    }                                                                          \
+  while (0);
+#include "lib/nolibc-errnos.h"
+#undef AB_ERRNO
+  CHECK (n > 20);
+}
+
 static void
 setup (void)
 {
@@ -356,6 +373,7 @@ main (void)
   RUN (long_rules_file_runs);
   RUN (bad_filters);
   RUN (exec_and_path_search);
+  RUN (errno_texts_are_glibcs);
   {
     char cmd[PATH_MAX + 16];
 
