@@ -43,7 +43,9 @@ check (long ret)
 }
 
 /* N arguments of a variadic system call, all taken as longs (what the
- * kernel reads from the registers anyway). */
+ * kernel reads from the registers anyway).  Like glibc's syscall() and
+ * prctl(), this reads all N whether the caller passed them or not; the
+ * kernel ignores the ones a call does not take. */
 static void
 take_longs (va_list ap, long *a, int n)
 {
@@ -151,7 +153,7 @@ exec_script (const char *file, char *const argv[])
   while (argv[argc])
     argc++;
   /* "/bin/sh", FILE, then argv[1] on, and the NULL. */
-  sh_argv = malloc ((argc + 2) * sizeof *sh_argv);
+  sh_argv = malloc ((argc > 1 ? argc + 2 : 3) * sizeof *sh_argv);
   if (sh_argv == NULL)
     return;
   sh_argv[0] = (char *)"/bin/sh";
@@ -281,16 +283,13 @@ malloc (size_t n)
 void *
 calloc (size_t n, size_t size)
 {
-  void *p;
-
   if (size && n > SIZE_MAX / size)
     {
       errno = ENOMEM;
       return NULL;
     }
   /* The arena and fresh mappings are zero and never reused. */
-  p = malloc (n * size);
-  return p;
+  return malloc (n * size);
 }
 
 void *
