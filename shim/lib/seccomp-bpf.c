@@ -5,8 +5,8 @@
 #include <ctype.h>
 #include <elf.h>
 #include <errno.h>
-#include <link.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -403,7 +403,9 @@ cache_put (const struct ab_config *cfg, const char *path, const char *text,
     unlink (tmp);
 }
 
-/* The GNU build ID of this program, in hex, for FOUND (1 when found). */
+/* dl_iterate_phdr's callback: the GNU build ID of the first object, the
+ * program itself, into DATA in hex ("" when it has none).  Returns 1 to
+ * stop there. */
 static int
 build_id_of_self (struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -512,7 +514,7 @@ ab_seccomp_default_to_init (struct ab_spec *s, const struct ab_config *cfg,
     return 0;
   r = default_filter (cfg, &bpf, &len, err);
   if (r != 0)
-    return r < 0 ? ab_error_wrap (err, "linux.seccomp") : 0;
+    return r;
   if (ab_net_make_run_dir (state_dir, err) < 0
       || asprintf (&path, "%s/run/" AB_SECCOMP_FILE, state_dir) < 0)
     return -1;
