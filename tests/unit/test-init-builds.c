@@ -11,9 +11,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/limits.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
