@@ -137,13 +137,11 @@ ab_harden_spec (struct ab_spec *s, const struct ab_config *cfg, const char *id,
     return ab_error_wrap (err, "masked paths");
   if (cfg->isolate_namespaces && ab_harden_namespaces (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "namespaces");
-  if (!cfg->seccomp)
-    return 0;
-  if (ab_spec_seccomp (s))
-    return ab_harden_seccomp (s, cfg, rep, err) < 0
-               ? ab_error_wrap (err, "linux.seccomp")
-               : 0;
-  if (!(flags & AB_HARDEN_SECCOMP_DEFAULT_LATER)
+  if (cfg->seccomp && ab_harden_seccomp (s, cfg, rep, err) < 0)
+    return ab_error_wrap (err, "linux.seccomp");
+  /* The bundle had no profile: agentbox's, here or by the caller. */
+  if (cfg->seccomp && !ab_spec_seccomp (s)
+      && !(flags & AB_HARDEN_SECCOMP_DEFAULT_LATER)
       && ab_harden_seccomp_default (s, cfg, rep, err) < 0)
     return ab_error_wrap (err, "linux.seccomp");
   return 0;

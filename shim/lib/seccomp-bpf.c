@@ -442,34 +442,34 @@ build_id_of_self (struct dl_phdr_info *info, size_t size, void *data)
 
 /* What agentbox's default filter is made from: this build (the
  * allowlist, the rules' shapes, a static libseccomp), libseccomp's
- * version, the host's architecture and the configured deny list.  NULL
- * when this program carries no build ID: then nothing is cached. */
+ * version, the host's architecture and the configured deny list; its
+ * length in *N.  NULL when this program carries no build ID: then
+ * nothing is cached. */
 static char *
-default_inputs (const struct ab_config *cfg)
+default_inputs (const struct ab_config *cfg, size_t *n)
 {
   const struct scmp_version *v = seccomp_version ();
   char id[129] = "";
   struct utsname u;
-  cleanup_free char *deny = NULL;
   char *text = NULL;
-  size_t n = 0;
   FILE *f;
 
   dl_iterate_phdr (build_id_of_self, id);
-  if (id[0] == '\0' || uname (&u) < 0 || v == NULL)
+  if (id[0] == '\0' || uname (&u) < 0 || v == NULL
+      || (f = open_memstream (&text, n)) == NULL)
     return NULL;
-  f = open_memstream (&deny, &n);
-  if (f == NULL)
-    return NULL;
+  fprintf (f,
+           "agentbox default profile\nbuild %s\nlibseccomp %u.%u.%u\n"
+           "machine %s\ndeny",
+           id, v->major, v->minor, v->micro, u.machine);
   for (char **d = cfg->seccomp_deny; d && *d; d++)
     fprintf (f, " %s", *d);
-  if (fclose (f) != 0
-      || asprintf (&text,
-                   "agentbox default profile\nbuild %s\nlibseccomp "
-                   "%u.%u.%u\nmachine %s\ndeny%s\n",
-                   id, v->major, v->minor, v->micro, u.machine, deny)
-             < 0)
-    return NULL;
+  fputc ('\n', f);
+  if (fclose (f) != 0)
+    {
+      free (text);
+      return NULL;
+    }
   return text;
 }
 
@@ -479,15 +479,16 @@ static int
 default_filter (const struct ab_config *cfg, unsigned char **bpf, size_t *len,
                 ab_error_t *err)
 {
-  cleanup_free char *text = default_inputs (cfg), *path = NULL;
+  size_t n = 0;
+  cleanup_free char *text = default_inputs (cfg, &n), *path = NULL;
   cleanup_json struct ab_json *profile = NULL;
   int r;
 
   *bpf = NULL;
-  if (text && cache_path (cfg, text, strlen (text), &path) < 0)
+  if (text && cache_path (cfg, text, n, &path) < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
   if (path)
-    cache_get (path, text, strlen (text), bpf, len);
+    cache_get (path, text, n, bpf, len);
   if (*bpf)
     return 0;
   profile = ab_seccomp_default_profile (cfg);
@@ -495,7 +496,7 @@ default_filter (const struct ab_config *cfg, unsigned char **bpf, size_t *len,
     return ab_error_set (err, ENOMEM, "out of memory");
   r = ab_seccomp_compile (profile, bpf, len, err);
   if (r == 0 && path)
-    cache_put (cfg, path, text, strlen (text), *bpf, *len);
+    cache_put (cfg, path, text, n, *bpf, *len);
   return r;
 }
 
