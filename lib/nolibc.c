@@ -13,6 +13,9 @@
 int errno;
 char **environ;
 
+#define AB_STR2(x) #x
+#define AB_STR(x) AB_STR2 (x)
+
 /* ---- system calls ---- */
 
 static long
@@ -123,6 +126,27 @@ execve (const char *path, char *const argv[], char *const envp[])
   return (int)check (
       sys6 (__NR_execve, (long)path, (long)argv, (long)envp, 0, 0, 0));
 }
+
+/* vfork returns twice on one stack: the return address is kept in a
+ * register across the system call, so that the child's return does not
+ * leave the parent a stack without it (glibc's way). */
+__asm__(".text\n"
+        ".global vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "  pop %rdi\n"
+        "  mov $" AB_STR (__NR_vfork) ", %eax\n"
+                                      "  syscall\n"
+                                      "  push %rdi\n"
+                                      "  cmp $-4095, %rax\n"
+                                      "  jae 1f\n"
+                                      "  ret\n"
+                                      "1:\n"
+                                      "  neg %eax\n"
+                                      "  mov %eax, errno(%rip)\n"
+                                      "  mov $-1, %eax\n"
+                                      "  ret\n"
+                                      ".size vfork, .-vfork\n");
 
 void
 exit (int status)

@@ -50,6 +50,9 @@ int statx (int dirfd, const char *path, int flags, unsigned int mask,
            struct statx *buf);
 int prctl (int option, ...);
 int execve (const char *path, char *const argv[], char *const envp[]);
+/* The child shares our memory and runs until it execs or exits, while
+ * we wait: no copy of the page tables (posix_spawn's way). */
+int vfork (void) __attribute__ ((returns_twice));
 /* PATH search as glibc's: PATH unset is "/bin:/usr/bin", EACCES on one
  * entry is remembered while the others are tried, and a file the kernel
  * will not exec (ENOEXEC) is run by /bin/sh. */
