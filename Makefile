@@ -124,7 +124,7 @@ $(call objs,$(LIB_HOOK_SRC)): $(BPF_SKELS)
 $(call objs,$(LIB_HOOK_SRC)): ALL_CFLAGS += -I$(B)/bpf
 
 # ---- programs: one folder each, every .c in it -----------------------------
-PROGRAMS := $(B)/agentbox-runc
+PROGRAMS := $(B)/agentbox-shim
 ifneq ($(wildcard proxy/cli/*.c),)
 PROGRAMS += $(B)/agentbox
 endif
@@ -135,7 +135,7 @@ ifneq ($(wildcard proxy/agentboxd/*.c),)
 PROGRAMS += $(B)/agentboxd
 endif
 
-$(B)/agentbox-runc: $(call objs,$(wildcard shim/runc/*.c)) $(ALL_LIBS)
+$(B)/agentbox-shim: $(call objs,$(wildcard shim/runc/*.c)) $(ALL_LIBS)
 $(B)/agentbox: $(call objs,$(wildcard proxy/cli/*.c)) $(ALL_LIBS)
 $(B)/agentbox-hook: $(call objs,$(wildcard hooks/hook/*.c)) $(ALL_LIBS)
 $(B)/agentboxd: $(call objs,$(wildcard proxy/agentboxd/*.c)) $(ALL_LIBS)
@@ -148,50 +148,64 @@ endif
 ifneq ($(wildcard shim/init/*.c),)
 PROGRAMS_STATIC += $(B)/agentbox-init
 endif
+ifneq ($(wildcard shim/front/*.c),)
+PROGRAMS_STATIC += $(B)/agentbox-runc
+endif
 
-# agentbox-init: Landlock and seccomp in front of the agent, static for
-# any image.  On x86_64 it is built without libc (lib/nolibc.h: ~1 ms less
-# per container start); INIT_NOLIBC=0 links glibc, as other architectures
-# do.  The libc build is made for the tests either way, which run both.
+# agentbox-init (Landlock and seccomp in front of the agent, static for
+# any image) and agentbox-runc (the front engines exec, which hands the
+# call to the shim server or to agentbox-shim) run on every container
+# start.  On x86_64 they are built without libc (lib/nolibc.h: ~1 ms less
+# each per start, docs/start-time.md); NOLIBC=0 links glibc, as other
+# architectures do.  The libc builds are made for the tests either way.
 # (shim/init/error.c compiles lib/error.c in; the headers are prerequisites.)
-INIT_NOLIBC ?= $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),1,0)
+NOLIBC ?= $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),1,0)
 INIT_DEPS := $(wildcard shim/init/*.c shim/init/*.h) lib/error.c lib/error.h lib/cleanup.h
-INIT_LIBC_LINK = $(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
-		-DAB_VERSION='"$(VERSION)"' -o $@ $(filter shim/init/%.c,$^)
-
-$(B)/tests/agentbox-init-libc: $(INIT_DEPS)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(INIT_LIBC_LINK)
-
-ifeq ($(INIT_NOLIBC),1)
+FRONT_DEPS := $(wildcard shim/front/*.c) shim/lib/serve-proto.h
+NOLIBC_DEPS := lib/nolibc.c lib/nolibc.h lib/nolibc-errnos.h
+# The sources to compile: lib/error.c comes in through shim/init/error.c.
+SRCS_OF = $(filter-out lib/error.c,$(filter %.c,$^))
+LIBC_LINK = $(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
+		-DAB_VERSION='"$(VERSION)"' -o $@ $(SRCS_OF)
 # No dynamic relocations: nothing would apply them (lib/nolibc.c).
-$(B)/agentbox-init: $(INIT_DEPS) lib/nolibc.c lib/nolibc.h lib/nolibc-errnos.h
-	$(call msg,LD,$@)
-	$(Q)$(CC) -std=gnu11 -DAB_NOLIBC -O2 -I. $(WARN) -ffreestanding \
+NOLIBC_LINK = $(CC) -std=gnu11 -DAB_NOLIBC -O2 -I. $(WARN) -ffreestanding \
 		-fstack-protector-strong -fPIE -static-pie -nostdlib \
 		-Wl,-z,relro,-z,now,-z,noexecstack \
-		-DAB_VERSION='"$(VERSION)"' -o $@.tmp $(filter shim/init/%.c lib/nolibc.c,$^)
-	$(Q)if readelf -rW $@.tmp | grep -q '^ *[0-9a-f]\{8,\} '; then \
+		-DAB_VERSION='"$(VERSION)"' -o $@.tmp $(SRCS_OF) && \
+	if readelf -rW $@.tmp | grep -q '^ *[0-9a-f]\{8,\} '; then \
 		readelf -rW $@.tmp >&2; rm -f $@.tmp; \
-		echo "$@: dynamic relocations in a program nothing relocates" >&2; exit 1; fi
-	$(Q)mv $@.tmp $@
-else
-$(B)/agentbox-init: $(INIT_DEPS)
+		echo "$@: dynamic relocations in a program nothing relocates" >&2; exit 1; fi && \
+	mv $@.tmp $@
+
+$(B)/tests/agentbox-init-libc: $(INIT_DEPS)
+$(B)/tests/agentbox-runc-libc: $(FRONT_DEPS)
+$(B)/tests/agentbox-init-libc $(B)/tests/agentbox-runc-libc:
 	$(call msg,LD,$@)
-	$(Q)$(INIT_LIBC_LINK)
+	@mkdir -p $(@D)
+	$(Q)$(LIBC_LINK)
+
+$(B)/agentbox-init: $(INIT_DEPS)
+$(B)/agentbox-runc: $(FRONT_DEPS)
+ifeq ($(NOLIBC),1)
+$(B)/agentbox-init $(B)/agentbox-runc: $(NOLIBC_DEPS)
+	$(call msg,LD,$@)
+	$(Q)$(NOLIBC_LINK)
+else
+$(B)/agentbox-init $(B)/agentbox-runc:
+	$(call msg,LD,$@)
+	$(Q)$(LIBC_LINK)
 endif
 $(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxproto.h
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
-		-DAB_VERSION='"$(VERSION)"' -o $@ $(filter %.c,$^)
+		-DAB_VERSION='"$(VERSION)"' -o $@ $(SRCS_OF)
 
 # agentbox-runc and agentbox-hook run on every container start: with
 # STATIC_DEPS=1 they are static-pie, libc included.  No ld.so, no
 # relocation of libc at each start: 1.6 ms of agentbox-runc's ~11 here
 # (docs/start-time.md).  glibc's NSS cannot work in a static program; the
 # lookups libnl links in go to lib/no-nss.c, which resolves nothing.
-START_PROGRAMS := $(B)/agentbox-runc $(B)/agentbox-hook
+START_PROGRAMS := $(B)/agentbox-shim $(B)/agentbox-hook
 ifeq ($(STATIC_DEPS),1)
 $(START_PROGRAMS): $(call objs,lib/no-nss.c)
 $(START_PROGRAMS): ALL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now \
@@ -217,7 +231,8 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
 
-unit-tests: $(UNIT_TESTS) $(B)/tests/agentbox-init-libc
+unit-tests: $(UNIT_TESTS) $(B)/tests/agentbox-init-libc \
+	$(B)/tests/agentbox-runc-libc
 
 # ---- test tools: tests/tools/NAME.c -> build/tools/NAME, static, so they
 # run inside a busybox test rootfs ----------------------------------------

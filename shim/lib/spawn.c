@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,129 @@
 #include "lib/cleanup.h"
 
 extern char **environ;
+
+/* ---- through the front (a shim server's worker) ---- */
+
+static int front_sock = -1;
+static int front_signal;
+static bool front_exec;
+
+void
+ab_spawn_set_front (int sock)
+{
+  front_sock = sock;
+  front_signal = 0;
+  front_exec = false;
+}
+
+int
+ab_spawn_front_signal (void)
+{
+  return front_signal;
+}
+
+bool
+ab_spawn_front_exec (void)
+{
+  return front_exec;
+}
+
+/* 'E' or 'S', the path, then the argv (serve-proto.h). */
+static int
+front_send (char type, char *const *argv, ab_error_t *err)
+{
+  cleanup_buf struct ab_buf b = AB_BUF_INIT;
+  int r = ab_buf_append (&b, &type, 1);
+
+  if (r == 0)
+    r = ab_buf_append (&b, argv[0], strlen (argv[0]) + 1);
+  for (char *const *a = argv; r == 0 && *a; a++)
+    r = ab_buf_append (&b, *a, strlen (*a) + 1);
+  if (r < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
+  if (send (front_sock, b.data, b.len, MSG_NOSIGNAL) < 0)
+    return ab_error_errno (err, "run %s: tell agentbox-runc", argv[0]);
+  return 0;
+}
+
+/* The front's answer: 'W' or 'e' and its number, or 0 when it closed
+ * the connection (its exec worked, or it is gone). */
+static int
+front_answer (int *v)
+{
+  char m[1 + sizeof (int32_t)];
+  int32_t v32;
+  ssize_t n;
+
+  do
+    n = recv (front_sock, m, sizeof m, 0);
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof m || (m[0] != 'W' && m[0] != 'e'))
+    return 0;
+  memcpy (&v32, m + 1, sizeof v32);
+  *v = v32;
+  return m[0];
+}
+
+static int
+front_run (char *const *argv, int *wstatus, ab_error_t *err)
+{
+  int v = 0;
+
+  if (front_send ('S', argv, err) < 0)
+    return -1;
+  switch (front_answer (&v))
+    {
+    case 'W':
+      *wstatus = v;
+      return 0;
+    case 'e':
+      errno = v;
+      return ab_error_errno (err, "run %s", argv[0]);
+    default:
+      return ab_error_set (err, ECONNRESET,
+                           "run %s: agentbox-runc went away while it ran",
+                           argv[0]);
+    }
+}
+
+int
+ab_exec (char *const *argv, ab_error_t *err)
+{
+  int v = 0;
+
+  if (front_sock < 0)
+    {
+      execv (argv[0], argv);
+      return ab_error_errno (err, "exec %s", argv[0]);
+    }
+  if (front_send ('E', argv, err) < 0)
+    return -1;
+  /* The front's exec closed the connection: this call is over, as it
+   * is for a process that has exec'd. */
+  if (front_answer (&v) != 'e')
+    {
+      front_exec = true;
+      return 0;
+    }
+  errno = v;
+  return ab_error_errno (err, "exec %s", argv[0]);
+}
+
+int
+ab_exit_by_signal (int sig)
+{
+  if (front_sock >= 0)
+    front_signal = sig;
+  else
+    {
+      signal (sig, SIG_DFL);
+      raise (sig);
+    }
+  return 128 + sig;
+}
+
+/* ---- here ---- */
 
 static int
 wait_child (pid_t pid, const char *name, int *status, ab_error_t *err)
@@ -34,14 +158,74 @@ int
 ab_spawn_wait (char *const *argv, int *status, ab_error_t *err)
 {
   pid_t pid;
-  int r = posix_spawn (&pid, argv[0], NULL, NULL, argv, environ);
+  int r, ws;
 
+  if (front_sock >= 0)
+    {
+      if (front_run (argv, &ws, err) < 0)
+        return -1;
+      *status = WIFSIGNALED (ws) ? 128 + WTERMSIG (ws) : WEXITSTATUS (ws);
+      return 0;
+    }
+  r = posix_spawn (&pid, argv[0], NULL, NULL, argv, environ);
   if (r != 0)
     {
       errno = r;
       return ab_error_errno (err, "run %s", argv[0]);
     }
   return wait_child (pid, argv[0], status, err);
+}
+
+static pid_t foreground = -1;
+
+static void
+forward_signal (int sig)
+{
+  if (foreground > 0)
+    kill (foreground, sig);
+}
+
+int
+ab_spawn_foreground (char *const *argv, int *wstatus, ab_error_t *err)
+{
+  static const int forwarded[]
+      = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
+  struct sigaction sa = { .sa_handler = forward_signal };
+  posix_spawnattr_t attr;
+  sigset_t dfl;
+  int r;
+
+  if (front_sock >= 0)
+    return front_run (argv, wstatus, err);
+  sigemptyset (&sa.sa_mask);
+  sigemptyset (&dfl);
+  sa.sa_flags = SA_RESTART;
+  for (const int *s = forwarded; *s; s++)
+    {
+      sigaction (*s, &sa, NULL);
+      sigaddset (&dfl, *s);
+    }
+  /* posix_spawn, not fork: no copy of our page tables (a vfork-style
+   * clone), ~1 ms of each start here.  The child gets the default
+   * dispositions back. */
+  r = posix_spawnattr_init (&attr);
+  if (r == 0)
+    r = posix_spawnattr_setsigdefault (&attr, &dfl);
+  if (r == 0)
+    r = posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
+  if (r == 0)
+    r = posix_spawn (&foreground, argv[0], NULL, &attr, argv, environ);
+  posix_spawnattr_destroy (&attr);
+  if (r != 0)
+    {
+      foreground = -1;
+      errno = r;
+      return ab_error_errno (err, "run %s", argv[0]);
+    }
+  while (waitpid (foreground, wstatus, 0) < 0)
+    if (errno != EINTR)
+      return ab_error_errno (err, "wait for %s", argv[0]);
+  return 0;
 }
 
 static int

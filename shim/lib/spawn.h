@@ -1,10 +1,17 @@
 /* agentbox: run the delegate runtime as a child and wait for it (for the
- * verbs where agentbox-runc has work to do after it: delete, --version,
- * features, and the namespace check's `state` query). */
+ * verbs where agentbox-runc has work to do after it: run, delete,
+ * --version, features, and the namespace check's `state` query), or
+ * exec it.
+ *
+ * In a shim server's worker (shim/runc/serve.c) the exec and the runs
+ * whose stdio is the caller's are the front's to do: agentbox-runc, in
+ * the engine's place, with the engine's descriptors, cgroup and
+ * limits.  ab_spawn_set_front() sends them there. */
 #ifndef AB_SPAWN_H
 #define AB_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "lib/error.h"
 
@@ -12,6 +19,29 @@
  * wait.  *STATUS is its exit status, or 128 + the signal that killed it
  * (the shell's convention).  Fails only when it cannot be started. */
 int ab_spawn_wait (char *const *argv, int *status, ab_error_t *err);
+
+/* Run ARGV as runc run's foreground child: HUP, INT, QUIT, TERM, USR1,
+ * USR2 and WINCH sent to us are passed on to it, and it starts with
+ * their default actions.  *WSTATUS is the raw wait status. */
+int ab_spawn_foreground (char *const *argv, int *wstatus, ab_error_t *err);
+
+/* Exec ARGV (ARGV[0] is a path).  Returns only on failure, or with 0
+ * when the front exec'd it: the caller then returns, doing nothing
+ * more, as if it had exec'd. */
+int ab_exec (char *const *argv, ab_error_t *err);
+
+/* The exit status for a child killed by SIG: this process dies by it
+ * too, so that the caller sees what the child's caller would have (a
+ * worker has its front do that, and returns 128 + SIG). */
+int ab_exit_by_signal (int sig);
+
+/* From now on, send execs and foreground runs to the front on SOCK (-1:
+ * do them here again).  After the call, ab_spawn_front_signal() is the
+ * signal a child died by (0 if none), and ab_spawn_front_exec() whether
+ * the front exec'd the delegate, the call's end. */
+void ab_spawn_set_front (int sock);
+int ab_spawn_front_signal (void);
+bool ab_spawn_front_exec (void);
 
 /* The same with stdout captured into *OUT (NUL-terminated, caller frees);
  * QUIET sends stderr to /dev/null instead of ours. */

@@ -7,8 +7,6 @@
  * failure before the exec undoes the state and leaves the bundle
  * byte-identical. */
 #include <errno.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -25,6 +23,7 @@
 #include "shim/lib/initwrap.h"
 #include "shim/lib/net.h"
 #include "shim/lib/seccomp-bpf.h"
+#include "shim/lib/spawn.h"
 #include "shim/lib/state.h"
 #include "shim/runc/runc.h"
 
@@ -348,64 +347,23 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   return r;
 }
 
-extern char **environ;
-
 /* Foreground `run` without --keep: runc deletes the container when it
  * exits, so agentbox must stay to delete its state too.  Signals are
  * forwarded to runc, which forwards them to the container, as it would
  * if the engine had signalled runc itself.  The exit status is runc's. */
-static pid_t run_child = -1;
-
-static void
-forward_signal (int sig)
-{
-  if (run_child > 0)
-    kill (run_child, sig);
-}
-
 static int
 run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
 {
-  static const int forwarded[]
-      = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
   cleanup_error ab_error_t rm_err = NULL;
-  struct sigaction sa = { .sa_handler = forward_signal };
-  posix_spawnattr_t attr;
-  sigset_t dfl;
   char **argv = c->argv;
-  int status, r;
+  int status;
 
   argv[0] = c->delegate;
-  sigemptyset (&sa.sa_mask);
-  sigemptyset (&dfl);
-  sa.sa_flags = SA_RESTART;
-  for (const int *s = forwarded; *s; s++)
+  if (ab_spawn_foreground (argv, &status, err) < 0)
     {
-      sigaction (*s, &sa, NULL);
-      sigaddset (&dfl, *s);
-    }
-  /* posix_spawn, not fork: no copy of our page tables (a vfork-style
-   * clone), ~1 ms of each start here.  runc gets the default
-   * dispositions back. */
-  r = posix_spawnattr_init (&attr);
-  if (r == 0)
-    r = posix_spawnattr_setsigdefault (&attr, &dfl);
-  if (r == 0)
-    r = posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
-  if (r == 0)
-    r = posix_spawn (&run_child, argv[0], NULL, &attr, argv, environ);
-  posix_spawnattr_destroy (&attr);
-  if (r != 0)
-    {
-      run_child = -1;
-      errno = r;
-      ab_error_errno (err, "run %s", c->delegate);
       ab_state_remove (c->cfg, id, &rm_err);
       return ab_error_wrap (err, "container %s", id);
     }
-  while (waitpid (run_child, &status, 0) < 0)
-    if (errno != EINTR)
-      return ab_error_errno (err, "container %s: wait for %s", id, c->delegate);
   /* runc has deleted the container (or never made it): so goes ours. */
   if (ab_container_down (c->cfg, id, &rm_err) < 0)
     {
@@ -414,13 +372,9 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
     }
   if (ab_state_remove (c->cfg, id, &rm_err) < 0)
     ab_log_warning ("container %s: %s", id, rm_err->msg);
+  /* Die the same way, so the caller sees what runc saw. */
   if (WIFSIGNALED (status))
-    {
-      /* Die the same way, so the caller sees what runc saw. */
-      signal (WTERMSIG (status), SIG_DFL);
-      raise (WTERMSIG (status));
-      return 128 + WTERMSIG (status);
-    }
+    return ab_exit_by_signal (WTERMSIG (status));
   return WEXITSTATUS (status);
 }
 

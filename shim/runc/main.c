@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "shim/lib/serve-proto.h"
 #include "shim/runc/runc.h"
 
 static int cmd_help (struct abr_ctx *c, ab_error_t *err);
@@ -88,6 +89,10 @@ print_help (void)
       "output.\n"
       "   Every other command is passed to the delegate unchanged (execv, "
       "same argv).\n\n");
+  printf ("agentbox-runc hands each call to the shim server's warm workers "
+          "when it runs\n(agentbox-shim --serve, socket " AB_SERVE_SOCKET
+          " or $" AB_SERVE_SOCKET_ENV "),\nand runs "
+          "agentbox-shim itself otherwise: the same work either way.\n\n");
   printf ("GLOBAL OPTIONS (as runc's):\n"
           "   --root value        runtime state directory\n"
           "   --log value         log file (agentbox writes its lines there "
@@ -145,7 +150,7 @@ open_log (const struct ab_cli_global *g, ab_error_t *err)
 }
 
 int
-main (int argc, char **argv)
+abr_run_call (int argc, char **argv)
 {
   cleanup_error ab_error_t err = NULL;
   struct abr_ctx c = { .argc = argc, .argv = argv };
@@ -176,4 +181,14 @@ main (int argc, char **argv)
   free (c.delegate);
   ab_log_close ();
   return status < 0 ? 1 : status;
+}
+
+/* agentbox-shim: a call (agentbox-runc, the front, exec's us when no
+ * server answers), or the server itself. */
+int
+main (int argc, char **argv)
+{
+  if (argc > 1 && strcmp (argv[1], "--serve") == 0)
+    return abr_serve (argc - 1, argv + 1);
+  return abr_run_call (argc, argv);
 }

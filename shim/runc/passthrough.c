@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "shim/lib/spawn.h"
 #include "shim/runc/runc.h"
 
 int
@@ -32,8 +33,7 @@ abr_exec_delegate (struct abr_ctx *c, char **argv, ab_error_t *err)
     ab_log_debug ("exec %s %s", c->delegate,
                   c->g.verb_index < c->argc ? c->argv[c->g.verb_index] : "");
   /* The log file is O_CLOEXEC: the delegate opens its own. */
-  execv (c->delegate, argv);
-  return ab_error_errno (err, "exec %s", c->delegate);
+  return ab_exec (argv, err);
 }
 
 int

@@ -26,8 +26,17 @@ struct abr_ctx
 int abr_load_config (struct abr_ctx *c, ab_error_t *err);
 
 /* execv ARGV with ARGV[0] replaced by the delegate.  Returns only on
- * failure. */
+ * failure, or with 0 in a server's worker when the front exec'd it
+ * (ab_exec): the caller returns at once either way. */
 int abr_exec_delegate (struct abr_ctx *c, char **argv, ab_error_t *err);
+
+/* One runtime call, ARGV as runc's command line: main() of
+ * agentbox-shim, and what a server's worker runs (serve.c).  Returns the
+ * exit status. */
+int abr_run_call (int argc, char **argv);
+
+/* agentbox-shim --serve [options]: ARGV[0] is "--serve". */
+int abr_serve (int argc, char **argv);
 
 /* Verbs.  Each returns the exit status to use, or -1 with *ERR set (main
  * logs it and exits 1). */
