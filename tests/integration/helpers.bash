@@ -6,6 +6,10 @@ AB_TOP=${AB_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 B=${B:-build}
 case $B in /*) ;; *) B=$AB_TOP/$B ;; esac
 AGENTBOX_RUNC=$B/agentbox-runc
+# agentbox-runc runs agentbox-shim itself unless a scenario starts a shim
+# server (ab_server_start) or the tier asks for one for every scenario
+# (AB_SHIM_SERVER=1): a server on this host never answers these tests.
+export AGENTBOX_SHIM_SOCKET=
 
 ab_setup() {
 	T=$(mktemp -d /tmp/ab-bats.XXXXXX)
@@ -16,6 +20,41 @@ ab_setup() {
 	make_bundle "$BUNDLE"
 	ab_config
 	CONTAINERS=()
+	if [ "${AB_SHIM_SERVER:-}" = 1 ]; then ab_server_start; fi
+}
+
+# ab_server_start [OPTION...]: agentbox-shim --serve --verbose of this
+# scenario's own at $T/shim.sock (its log: $T/shim.log), exported as
+# AGENTBOX_SHIM_SOCKET; SERVER is its pid.
+ab_server_start() {
+	"$B/agentbox-shim" --serve --socket "$T/shim.sock" --verbose "$@" \
+		2>"$T/shim.log" &
+	SERVER=$!
+	export AGENTBOX_SHIM_SOCKET=$T/shim.sock
+	local i
+	for i in $(seq 100); do
+		[ -S "$T/shim.sock" ] && grep -q serving "$T/shim.log" && return 0
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/shim.log" >&2
+	return 1
+}
+
+# ab_server_stop: SIGTERM to the server; its idle workers follow it, a busy
+# one finishes its call.  Fails if the server was already gone.
+ab_server_stop() {
+	[ -n "${SERVER:-}" ] || return 0
+	local pid=$SERVER alive=0
+	SERVER=
+	kill "$pid" 2>/dev/null && alive=1
+	wait "$pid" 2>/dev/null || true
+	[ "$alive" = 1 ]
+}
+
+# server_workers: the pids of the server's workers.
+server_workers() {
+	pgrep -P "$SERVER" -f 'agentbox-shim --serve' || true
 }
 
 # ab_config [LINE...]: $T/config.yaml for this scenario (runc, $STATE,
@@ -39,11 +78,20 @@ ab_broken_policy() {
 }
 
 ab_teardown() {
-	local id
+	local id ok=0
 	for id in "${CONTAINERS[@]}"; do
 		runc --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
 	done
+	# Under a server for every scenario, the server must have lived
+	# through it and served its calls (exec is agentbox-shim's).
+	if [ "${AB_SHIM_SERVER:-}" = 1 ] && [ -n "${SERVER:-}" ]; then
+		ab_server_stop || ok=1
+		if grep -E 'dropped|killed|refused a call: [^e]' "$T/shim.log" >&2; then ok=1; fi
+	else
+		ab_server_stop || true
+	fi
 	[ -n "${T:-}" ] && rm -rf "$T"
+	return $ok
 }
 
 # make_bundle DIR: a busybox-static rootfs and `runc spec`'s config with

@@ -330,11 +330,18 @@ pids_max() {
 	[[ "$output" == *"spec: 1."* ]]
 }
 
-@test "the start-path programs are static-pie, with libnl's name lookups stubbed out" {
-	# make's default (STATIC_DEPS=1); docs/start-time.md.
+@test "the start-path programs are static-pie: agentbox-runc without libc, agentbox-shim and agentbox-hook with libnl's name lookups stubbed out" {
+	# make's defaults (STATIC_DEPS=1, NOLIBC on x86_64); docs/start-time.md.
 	grep -q '^STATIC_DEPS ?= 1' "$AB_TOP/Makefile"
 	local p
-	for p in "$AGENTBOX_RUNC" "$B/agentbox-hook"; do
+	run file -L "$AGENTBOX_RUNC"
+	[[ "$output" == *"static-pie linked"* ]]
+	if [ "$(uname -m)" = x86_64 ]; then
+		run nm "$AGENTBOX_RUNC"
+		grep -qE ' [Tt] ab_nolibc_start$' <<<"$output" # lib/nolibc.c's
+		refute grep -q '__libc_start_main' <<<"$output"
+	fi
+	for p in "$B/agentbox-shim" "$B/agentbox-hook"; do
 		run file -L "$p"
 		[[ "$output" == *"static-pie linked"* ]]
 		# libnl's lookups go to lib/no-nss.c: glibc's are not linked in.

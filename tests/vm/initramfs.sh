@@ -91,7 +91,7 @@ add_busybox ""
 add_program /usr/sbin/runc /usr/sbin/runc
 add_program "$(command -v bpftool)" /usr/sbin/bpftool
 [ -f "$B/bpf/file-guard.bpf.o" ] && add_file "$B/bpf/file-guard.bpf.o" /tests/bpf/file-guard.bpf.o
-for p in agentbox-runc agentbox-hook agentboxd agentbox hostexec agentbox-init; do
+for p in agentbox-runc agentbox-shim agentbox-hook agentboxd agentbox hostexec agentbox-init; do
 	add_program "$B/$p" "/usr/local/bin/$p"
 done
 # AB_VM_ONLY="NAME.sh ...": those guest tests alone (a quicker loop while
