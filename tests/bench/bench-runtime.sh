@@ -18,6 +18,7 @@ T=$(mktemp -d /tmp/ab-bench.XXXXXX)
 # file made and removed costs ~0.1 ms more.
 cleanup() {
 	local id pid
+	[ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
 	for id in bench-runc bench-ab bench-net; do
 		runc --root "$T/root" delete -f $id >/dev/null 2>&1
 	done
@@ -40,6 +41,13 @@ printf 'runtime: runc\nstate_dir: %s/netstate\nnetwork: {resolver: 127.0.0.1, au
 # agentbox alone: the whole create, with /bin/true for the runtime.
 printf 'runtime: /bin/true\nstate_dir: %s/truestate\nnetwork: {enabled: false}\n' "$T" >"$T/true.yaml"
 export AGENTBOX_CONFIG=$T/config.yaml
+# agentbox-runc's rows go through a shim server of their own (the
+# engines' case with agentbox-shim.service running); the rows marked "no
+# server" have agentbox-runc run agentbox-shim itself.
+"$B/agentbox-shim" --serve --socket "$T/shim.sock" 2>"$T/shim.log" &
+server=$!
+for _ in $(seq 50); do [ -S "$T/shim.sock" ] && break; sleep 0.1; done
+export AGENTBOX_SHIM_SOCKET=$T/shim.sock
 
 # The hardened bundle, for the like-for-like row: runc given the bundle
 # agentbox hands it (agentbox-init and its seccomp filter, the mounts).
@@ -66,33 +74,36 @@ AGENTBOX_CONFIG=$T/net.yaml "$B/agentbox-runc" --root "$T/root" run -b "$T/bundl
 # on every row alike this way.  Each row's config is in hyperfine's
 # environment: `env` in front of a row would add its own exec (~2.5 ms
 # here) to it.
-row_names=(runc agentbox-runc "runc (bundle already hardened)"
-	"runc, given agentbox's seccomp profile" "agentbox-runc, network layer on"
-	"agentbox-runc, runtime: /bin/true" /bin/true)
-row_config=("$T/config.yaml" "$T/config.yaml" "$T/config.yaml" "$T/config.yaml" "$T/net.yaml"
-	"$T/true.yaml" "$T/config.yaml")
-row_bundle=(orig orig hardened seccomp orig orig orig)
-row_cmd=("runc --root $T/root run -b $T/bundle bench-runc"
-	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab"
-	"runc --root $T/root run -b $T/bundle bench-runc"
-	"runc --root $T/root run -b $T/bundle bench-runc"
-	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-net"
-	"$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone"
-	/bin/true)
+# name | config | bundle | shim socket ("" for none) | command
+rows=(
+	"runc|config|orig|-|runc --root $T/root run -b $T/bundle bench-runc"
+	"agentbox-runc|config|orig|$T/shim.sock|$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab"
+	"agentbox-runc, no server|config|orig||$B/agentbox-runc --root $T/root run -b $T/bundle bench-ab"
+	"runc (bundle already hardened)|config|hardened|-|runc --root $T/root run -b $T/bundle bench-runc"
+	"runc, given agentbox's seccomp profile|config|seccomp|-|runc --root $T/root run -b $T/bundle bench-runc"
+	"agentbox-runc, network layer on|net|orig|$T/shim.sock|$B/agentbox-runc --root $T/root run -b $T/bundle bench-net"
+	"agentbox-runc, runtime: /bin/true|true|orig|$T/shim.sock|$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone"
+	"agentbox-runc, runtime: /bin/true, no server|true|orig||$B/agentbox-runc --root $T/root run -b $T/bundle bench-alone"
+	"/bin/true|config|orig|-|/bin/true"
+)
 one() {
-	AGENTBOX_CONFIG=${row_config[$1]} hyperfine -N --style none --runs 1 \
-		--prepare "cp $T/${row_bundle[$1]}.json $T/bundle/config.json" \
-		--export-json "$T/t-$1-$2.json" -n "${row_names[$1]}" "${row_cmd[$1]}" >/dev/null
+	local name config bundle socket cmd
+	IFS='|' read -r name config bundle socket cmd <<<"${rows[$1]}"
+	[ "$socket" = - ] && socket=$AGENTBOX_SHIM_SOCKET
+	AGENTBOX_CONFIG=$T/$config.yaml AGENTBOX_SHIM_SOCKET=$socket \
+		hyperfine -N --style none --runs 1 \
+		--prepare "cp $T/$bundle.json $T/bundle/config.json" \
+		--export-json "$T/t-$1-$2.json" -n "$name" "$cmd" >/dev/null
 }
-for w in 1 2; do for i in "${!row_names[@]}"; do one "$i" warm$w; done; done
+for w in 1 2; do for i in "${!rows[@]}"; do one "$i" warm$w; done; done
 rm -f "$T"/t-*-warm*.json
 for run in $(seq "$RUNS"); do
-	if [ $((run % 2)) -eq 1 ]; then order=$(seq 0 $((${#row_names[@]} - 1)))
-	else order=$(seq $((${#row_names[@]} - 1)) -1 0); fi
+	if [ $((run % 2)) -eq 1 ]; then order=$(seq 0 $((${#rows[@]} - 1)))
+	else order=$(seq $((${#rows[@]} - 1)) -1 0); fi
 	for i in $order; do one "$i" "$run"; done
 done
 # Every row's times, and their median.
-for i in "${!row_names[@]}"; do
+for i in "${!rows[@]}"; do
 	jq -s '{command: .[0].results[0].command, times: (map(.results[0].times[0]) | sort)}
 		| .median = .times[(.times | length) / 2 | floor]' "$T"/t-"$i"-*.json
 done | jq -s '{results: .}' >"$T/r.json"
@@ -103,13 +114,15 @@ jq -r '
   "",
   "| runtime | median ms | ratio |",
   "|---|---|---|",
-  (.results[:5][] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
+  (.results[:6][] | "| \(.command) | \(.median * 1000 | . * 100 | round / 100) | \((.median / $m["runc"]) * 1000 | round / 1000)x |"),
   "",
-  "agentbox-runc alone: \(($m["agentbox-runc, runtime: /bin/true"] - $m["/bin/true"]) * 1000 | . * 100 | round / 100) ms",
-  "(agentbox-runc run with runtime: /bin/true, \($m["agentbox-runc, runtime: /bin/true"] * 1000 | . * 100 | round / 100) ms,",
+  "agentbox-runc alone: \(($m["agentbox-runc, runtime: /bin/true"] - $m["/bin/true"]) * 1000 | . * 100 | round / 100) ms through the shim server,",
+  "\(($m["agentbox-runc, runtime: /bin/true, no server"] - $m["/bin/true"]) * 1000 | . * 100 | round / 100) ms without (agentbox-runc run with runtime: /bin/true,",
   "minus /bin/true alone, \($m["/bin/true"] * 1000 | . * 100 | round / 100) ms).",
   "",
-  "target for the foundation: <= 1.05x. The row \"runc (bundle already hardened)\" is runc",
+  "target for the foundation: <= 1.05x. agentbox-runc'"'"'s rows go through a shim server",
+  "(agentbox-shim --serve, docs/shim-server.md) except those marked \"no server\", where",
+  "agentbox-runc runs agentbox-shim itself.  The row \"runc (bundle already hardened)\" is runc",
   "given the bundle agentbox writes (agentbox-init in front, installing agentbox seccomp filter);",
   "agentbox-runc minus that row is agentbox-runc in place, alone plus what runc leaves it",
   "(cold caches, a busy second core). runc spec'"'"'s bundle has no seccomp filter; the row",
