@@ -286,6 +286,9 @@ serve_call (const struct server *s, int sock, char *buf)
     }
   if (r < 1)
     {
+      /* A connection closed unsaid is a probe (agentbox doctor). */
+      if (r < 0 && strcmp (why, "closed") == 0)
+        return 0;
       if (r < 0 || s->verbose)
         dprintf (W_LOG, "agentbox-shim: %s a call: %s\n",
                  r < 0 ? "dropped" : "refused", why);

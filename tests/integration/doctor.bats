@@ -34,6 +34,17 @@ teardown() {
 	[[ "$output" == *"network        off      network.enabled is false"* ]]
 }
 
+@test "doctor: whether a shim server takes agentbox-runc's calls" {
+	run "$B/agentbox" doctor
+	[[ "$output" == *"shim server    stopped  agentbox-runc runs agentbox-shim itself"* ]]
+	ab_server_start
+	run "$B/agentbox" doctor
+	[[ "$output" == *"shim server    running  agentbox-runc's calls go to its workers ($T/shim.sock)"* ]]
+	# A look is not a call: the server says nothing of it.
+	refute grep -q 'dropped' "$T/shim.log"
+	ab_server_stop
+}
+
 @test "features: agentbox's layers in the delegate's features" {
 	run abr features
 	[ "$status" -eq 0 ]
