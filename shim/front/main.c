@@ -77,7 +77,7 @@ struct k_cmsghdr
 #define K_CMSG_ALIGN(n) (((n) + sizeof (size_t) - 1) & ~(sizeof (size_t) - 1))
 
 /* Signals a foreground run passes on to the delegate, as agentbox-shim
- * does (shim/runc/create.c). */
+ * does (shim/lib/spawn.c): HUP, INT, QUIT, TERM, USR1, USR2, WINCH. */
 static const int forwarded[] = { 1, 2, 3, 15, 10, 12, 28, 0 };
 
 static const char *prog = "agentbox-runc";

@@ -39,11 +39,12 @@ pm_setup() {
 }
 
 # pm_wrapper PATH RUNTIME: a runtime for podman that runs RUNTIME with this
-# scenario's config and runc --root.
+# scenario's config, shim server (none unless ab_server_start ran first)
+# and runc --root.
 pm_wrapper() {
 	cat >"$1" <<-SH
 	#!/bin/sh
-	AGENTBOX_CONFIG=$T/config.yaml exec $2 --root $ROOT "\$@"
+	AGENTBOX_CONFIG=$T/config.yaml AGENTBOX_SHIM_SOCKET=$AGENTBOX_SHIM_SOCKET exec $2 --root $ROOT "\$@"
 	SH
 	chmod 755 "$1"
 }

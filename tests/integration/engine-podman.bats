@@ -99,6 +99,27 @@ status_lines() {
 	[ -z "$(runc --root "$ROOT" list -q)" ]
 }
 
+@test "podman: through a shim server, the container lifecycle is served and hardened" {
+	ab_server_start
+	start
+	run pm_run --rm --network none "$PM_IMAGE" sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; exit 5'
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"NoNewPrivs:	1"* ]]
+	[[ "$output" == *"Seccomp:	2"* ]]
+	pm_run -d --name c1 --network none "$PM_IMAGE" sleep 600 >/dev/null
+	id=$(pm_full_id c1)
+	[ -e "$STATE/containers/$id/state.json" ]
+	run pm exec c1 sh -c 'grep -E "^Seccomp:" /proc/self/status'
+	[[ "$output" == *"Seccomp:	2"* ]]
+	pm rm -f c1 >/dev/null
+	[ ! -e "$STATE/containers/$id" ]
+	cat "$T/shim.log"
+	for verb in create start delete; do
+		grep -q "served \`$verb\`" "$T/shim.log"
+	done
+	refute grep -E 'dropped|killed' "$T/shim.log"
+}
+
 @test "podman: hardening holds inside a container podman asked to be powerful" {
 	mkdir -p "$T/home/.ssh" "$T/project"
 	echo PRIVATE-KEY >"$T/home/.ssh/id_ed25519"
