@@ -229,25 +229,59 @@ send_request (int sock, int argc, char **argv)
   return r;
 }
 
+/* An answer: static, so that only the pages a message fills are
+ * touched (nolibc's malloc would map this size afresh). */
+static char answer[AB_SERVE_MAX_ANSWER + 1];
+
+/* One answer into ANSWER; *FD is the descriptor it carried (-1 if none),
+ * moved clear of the engine's --preserve-fds range and inheritable. */
+static ssize_t
+recv_answer (int sock, int *fd)
+{
+  union
+  {
+    char buf[K_CMSG_ALIGN (sizeof (struct k_cmsghdr)) + sizeof (int)];
+    size_t align;
+  } control = { { 0 } };
+  struct k_iovec iov = { answer, AB_SERVE_MAX_ANSWER };
+  struct k_msghdr m = { .iov = &iov,
+                        .iovlen = 1,
+                        .control = control.buf,
+                        .controllen = sizeof control.buf };
+  struct k_cmsghdr *cm = (struct k_cmsghdr *)control.buf;
+  ssize_t n = sys (__NR_recvmsg, sock, (long)&m, K_MSG_TRUNC, 0, 0);
+  int got;
+
+  *fd = -1;
+  if (n > 0 && m.controllen >= sizeof *cm + sizeof (int)
+      && cm->level == K_SOL_SOCKET && cm->type == K_SCM_RIGHTS)
+    {
+      memcpy (&got, control.buf + K_CMSG_ALIGN (sizeof *cm), sizeof got);
+      *fd = (int)sys (__NR_fcntl, got, F_DUPFD, AB_SERVE_PASSED_FD_MIN, 0, 0);
+      close (got);
+    }
+  return n;
+}
+
 /* An 'E' or 'S' answer: a path and an argv, NUL-separated.  The
  * strings stay in MSG; *ARGV is made for them. */
 static char **
-split_argv (char *msg, size_t len, char **path)
+split_argv (char *buf, size_t len, char **path)
 {
   size_t n = 0, i = 0;
   char **argv;
 
-  if (len == 0 || msg[len - 1] != '\0')
+  if (len == 0 || buf[len - 1] != '\0')
     return NULL;
   for (size_t k = 0; k < len; k++)
-    n += msg[k] == '\0';
+    n += buf[k] == '\0';
   if (n < 2)
     return NULL;
   argv = calloc (n, sizeof *argv); /* n - 1 strings and the NULL */
   if (argv == NULL)
     return NULL;
-  *path = msg;
-  for (char *p = msg + strlen (msg) + 1; p < msg + len; p += strlen (p) + 1)
+  *path = buf;
+  for (char *p = buf + strlen (buf) + 1; p < buf + len; p += strlen (p) + 1)
     argv[i++] = p;
   return argv;
 }
@@ -355,10 +389,6 @@ get_int (const char *msg, ssize_t n)
   return (int)v;
 }
 
-/* An answer: static, so that only the pages a message fills are
- * touched (nolibc's malloc would map this size afresh). */
-static char msg[AB_SERVE_MAX_ANSWER + 1];
-
 int
 main (int argc, char **argv)
 {
@@ -372,10 +402,9 @@ main (int argc, char **argv)
     run_shim (argv);
   for (;;)
     {
-      ssize_t n = sys (__NR_recvfrom, sock, (long)msg, AB_SERVE_MAX_ANSWER,
-                       K_MSG_TRUNC, 0);
-      char *path, **av;
-      int ws;
+      char *path, **av, fdarg[32];
+      int ws, fd;
+      ssize_t n = recv_answer (sock, &fd);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -391,22 +420,31 @@ main (int argc, char **argv)
       if (n > (ssize_t)AB_SERVE_MAX_ANSWER)
         die ("an answer from the shim server too long to read");
       answered = true;
-      switch (msg[0])
+      if (fd >= 0 && answer[0] != 'E' && answer[0] != 'S')
+        {
+          close (fd); /* only a delegate takes one */
+          fd = -1;
+        }
+      switch (answer[0])
         {
         case 'F':
           close (sock);
           run_shim (argv);
         case 'X':
-          return get_int (msg, n);
+          return get_int (answer, n);
         case 'K':
-          die_by (get_int (msg, n));
+          die_by (get_int (answer, n));
         case 'E':
         case 'S':
-          msg[n] = '\0';
-          av = split_argv (msg + 1, (size_t)n - 1, &path);
+          answer[n] = '\0';
+          av = split_argv (answer + 1, (size_t)n - 1, &path);
           if (av == NULL)
             die ("a malformed answer from the shim server");
-          if (msg[0] == 'E')
+          snprintf (fdarg, sizeof fdarg, "/proc/self/fd/%d", fd);
+          for (char **a = av; fd >= 0 && *a; a++)
+            if (strcmp (*a, AB_SERVE_PASSED_FD_ARG) == 0)
+              *a = fdarg;
+          if (answer[0] == 'E')
             {
               execve (path, av, environ);
               send_int (sock, 'e', errno);
@@ -420,9 +458,11 @@ main (int argc, char **argv)
                 send_int (sock, 'W', ws);
             }
           free (av);
+          if (fd >= 0)
+            close (fd);
           break;
         default:
-          die ("an unknown answer from the shim server (%d)", msg[0]);
+          die ("an unknown answer from the shim server (%d)", answer[0]);
         }
     }
 }

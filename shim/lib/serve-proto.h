@@ -16,6 +16,12 @@
  *                             (success is the connection closing)
  *   'S' path\0 argv...\0      run this, wait, send 'W' int32 wait status
  *
+ * An 'E' or 'S' may carry one descriptor for the delegate to inherit
+ * (exec's hardened process, a memfd): the front moves it to a number at
+ * or above AB_SERVE_PASSED_FD_MIN, clear of the descriptors an engine
+ * passes with --preserve-fds, and writes /proc/self/fd/N for every
+ * argument that is AB_SERVE_PASSED_FD_ARG.
+ *
  * Integers are in the host's order: both ends are on one machine.  This
  * header is shared by a program without libc: constants and layouts
  * only. */
@@ -36,6 +42,9 @@
 #define AB_SERVE_MAX_REQUEST (192u * 1024u)
 /* The largest answer the front reads (an argv for the delegate). */
 #define AB_SERVE_MAX_ANSWER (64u * 1024u)
+
+#define AB_SERVE_PASSED_FD_ARG "/proc/self/fd/@"
+#define AB_SERVE_PASSED_FD_MIN 100
 
 enum
 {

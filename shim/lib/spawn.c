@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "shim/lib/serve-proto.h"
 
 extern char **environ;
 
@@ -21,6 +23,7 @@ extern char **environ;
 static int front_sock = -1;
 static int front_signal;
 static bool front_exec;
+static int front_fd = -1; /* for the delegate (ab_spawn_pass_fd) */
 
 void
 ab_spawn_set_front (int sock)
@@ -28,6 +31,7 @@ ab_spawn_set_front (int sock)
   front_sock = sock;
   front_signal = 0;
   front_exec = false;
+  front_fd = -1;
 }
 
 int
@@ -42,11 +46,35 @@ ab_spawn_front_exec (void)
   return front_exec;
 }
 
-/* 'E' or 'S', the path, then the argv (serve-proto.h). */
+int
+ab_spawn_pass_fd (int fd, char **arg, ab_error_t *err)
+{
+  int r;
+
+  if (front_sock >= 0)
+    {
+      front_fd = fd;
+      r = (*arg = strdup (AB_SERVE_PASSED_FD_ARG)) ? 0 : -1;
+    }
+  else
+    r = asprintf (arg, "/proc/self/fd/%d", fd) < 0 ? -1 : 0;
+  return r < 0 ? ab_error_set (err, ENOMEM, "out of memory") : 0;
+}
+
+/* 'E' or 'S', the path, then the argv (serve-proto.h), with the
+ * descriptor to pass if there is one. */
 static int
 front_send (char type, char *const *argv, ab_error_t *err)
 {
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
   cleanup_buf struct ab_buf b = AB_BUF_INIT;
+  struct iovec iov;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  struct cmsghdr *cm;
   int r = ab_buf_append (&b, &type, 1);
 
   if (r == 0)
@@ -55,7 +83,18 @@ front_send (char type, char *const *argv, ab_error_t *err)
     r = ab_buf_append (&b, *a, strlen (*a) + 1);
   if (r < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
-  if (send (front_sock, b.data, b.len, MSG_NOSIGNAL) < 0)
+  iov = (struct iovec){ b.data, b.len };
+  if (front_fd >= 0)
+    {
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof control.buf;
+      cm = CMSG_FIRSTHDR (&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cm), &front_fd, sizeof front_fd);
+    }
+  if (sendmsg (front_sock, &msg, MSG_NOSIGNAL) < 0)
     return ab_error_errno (err, "run %s: tell agentbox-runc", argv[0]);
   return 0;
 }

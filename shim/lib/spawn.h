@@ -25,6 +25,11 @@ int ab_spawn_wait (char *const *argv, int *status, ab_error_t *err);
  * their default actions.  *WSTATUS is the raw wait status. */
 int ab_spawn_foreground (char *const *argv, int *wstatus, ab_error_t *err);
 
+/* FD (not close-on-exec) is for the delegate to inherit, and *ARG is
+ * how its argv names it: /proc/self/fd/FD here; in a worker the next exec
+ * or run takes FD to the front, which names it there. */
+int ab_spawn_pass_fd (int fd, char **arg, ab_error_t *err);
+
 /* Exec ARGV (ARGV[0] is a path).  Returns only on failure, or with 0
  * when the front exec'd it: the caller then returns, doing nothing
  * more, as if it had exec'd. */

@@ -3,13 +3,13 @@
  *
  *   --process FILE  FILE is parsed, hardened and, if that changed it,
  *                   written to an anonymous memfd that the delegate reads
- *                   as /proc/self/fd/N.  The engine's FILE is never
- *                   modified, and nothing is left on disk: the memfd dies
- *                   with the delegate (after runc's exec, with no fork, we
- *                   could not clean a file up).
- *   argv form       runc builds the process from the bundle's config.json,
- *                   already hardened; agentbox forces --no-new-privs and
- *                   removes --cap values in the config's drop list.
+ *                   as /proc/self/fd/N (a server's worker passes it to
+ *                   the front, which execs the delegate).  The engine's FILE is
+ * never modified, and nothing is left on disk: the memfd dies with the delegate
+ * (after runc's exec, with no fork, we could not clean a file up). argv form
+ * runc builds the process from the bundle's config.json, already hardened;
+ * agentbox forces --no-new-privs and removes --cap values in the config's drop
+ * list.
  *
  * Containers agentbox never recorded (no state dir) are passed through. */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "shim/lib/harden.h"
 #include "shim/lib/initwrap.h"
 #include "shim/lib/state.h"
+#include "shim/lib/spawn.h"
 #include "shim/runc/runc.h"
 
 /* Above the fds an engine hands over with --preserve-fds. */
@@ -122,9 +123,7 @@ harden_process_file (struct abr_ctx *c, const char *id, unsigned what,
   if (ab_json_serialize (proc, false, &data, &len, err) < 0
       || write_memfd (data, len, &fd, err) < 0)
     return ab_error_wrap (err, "hardened copy of %s", path);
-  if (asprintf (new_path, "/proc/self/fd/%d", fd) < 0)
-    return ab_error_set (err, ENOMEM, "out of memory");
-  return 0;
+  return ab_spawn_pass_fd (fd, new_path, err);
 }
 
 static int
@@ -149,7 +148,7 @@ exec_confined (struct abr_ctx *c, const struct ab_cli_exec *e, ab_error_t *err)
                         process, drop_cap, c->cfg, before, &argv, err)
       < 0)
     return -1;
-  return abr_exec_delegate (c, argv, err);
+  return abr_exec_argv (c, argv, err);
 }
 
 int

@@ -29,6 +29,12 @@ int
 abr_exec_delegate (struct abr_ctx *c, char **argv, ab_error_t *err)
 {
   argv[0] = c->delegate;
+  return abr_exec_argv (c, argv, err);
+}
+
+int
+abr_exec_argv (struct abr_ctx *c, char **argv, ab_error_t *err)
+{
   if (ab_log_debug_enabled ())
     ab_log_debug ("exec %s %s", c->delegate,
                   c->g.verb_index < c->argc ? c->argv[c->g.verb_index] : "");

@@ -30,6 +30,10 @@ int abr_load_config (struct abr_ctx *c, ab_error_t *err);
  * (ab_exec): the caller returns at once either way. */
 int abr_exec_delegate (struct abr_ctx *c, char **argv, ab_error_t *err);
 
+/* The same for an ARGV of the caller's own, whose ARGV[0] already is the
+ * delegate (it stays the caller's to free). */
+int abr_exec_argv (struct abr_ctx *c, char **argv, ab_error_t *err);
+
 /* One runtime call, ARGV as runc's command line: main() of
  * agentbox-shim, and what a server's worker runs (serve.c).  Returns the
  * exit status. */

@@ -271,14 +271,6 @@ serve_call (const struct server *s, int sock, char *buf)
   r = read_request (sock, buf, &c, fds, &why);
   if (r == 1 && (why = foreign (s, sock)) != NULL)
     r = 0;
-  /* exec hands runc a memfd of the hardened process (/proc/self/fd/N):
-   * a descriptor of the process that execs runc, which must be the
-   * front's.  agentbox-shim does it. */
-  if (r == 1 && strcmp (verb (&c), "exec") == 0)
-    {
-      why = "exec runs in agentbox-shim";
-      r = 0;
-    }
   if (r == 1 && take_place (&c, fds) < 0)
     {
       why = "cannot take the caller's place";

@@ -25,6 +25,17 @@ assert_hardened() {
 	refute has_cap "$(status_field CapEff)" "$(cap_bit cap_sys_admin)"
 }
 
+# run_hardened [COMMAND...]: a new container of the hardened_cmd bundle,
+# run by COMMAND (default agentbox-runc) with --root, exits 3, hardened.
+run_hardened() {
+	[ $# -gt 0 ] || set -- "$AGENTBOX_RUNC"
+	hardened_cmd
+	new_id
+	run "$@" --root "$ROOT" run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 3 ]
+	assert_hardened
+}
+
 served() { # served VERB: how many calls the server's log says it served
 	grep -c "served \`$1\`" "$T/shim.log" || true
 }
@@ -32,11 +43,7 @@ served() { # served VERB: how many calls the server's log says it served
 @test "server: run is served, the container hardened, its status and output runc's" {
 	ab_server_start
 	edit_config "$BUNDLE" '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
-	hardened_cmd
-	new_id
-	run abr run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened
 	grep -q 'served `run`: exit 3' "$T/shim.log"
 	[ ! -e "$STATE/containers/$ID" ]
 	# An error is the engine's to see, on agentbox-runc's stderr.
@@ -46,7 +53,7 @@ served() { # served VERB: how many calls the server's log says it served
 	grep -q 'served `frobnicate`: exit 3' "$T/shim.log"
 }
 
-@test "server: create, start, state, kill and delete are served; exec runs in agentbox-shim" {
+@test "server: create, start, state, exec, kill and delete are served" {
 	ab_server_start
 	set_cmd 'sleep 60'
 	new_id
@@ -58,6 +65,15 @@ served() { # served VERB: how many calls the server's log says it served
 	run abr exec "$ID" /bin/sh -c 'grep -E "^Seccomp:" /proc/self/status'
 	[ "$status" -eq 0 ]
 	[ "$(status_field Seccomp)" = 2 ]
+	# --process: the worker's hardened copy (a memfd) goes to the front,
+	# which hands it to runc; the container gets none of it.
+	jq -n '{terminal: false, cwd: "/", user: {uid: 0, gid: 0}, env: ["PATH=/bin"],
+		capabilities: {bounding: ["CAP_SYS_ADMIN"], effective: ["CAP_SYS_ADMIN"], permitted: ["CAP_SYS_ADMIN"]},
+		args: ["/bin/sh", "-c", "grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status; ls /proc/self/fd"]}' >"$T/process.json"
+	run abr exec --process "$T/process.json" "$ID"
+	[ "$status" -eq 0 ]
+	assert_hardened
+	[ "$(echo "$output" | grep -cx '[0-9][0-9]*')" -eq 4 ] # 0, 1, 2 and ls's own
 	abr kill "$ID" KILL
 	wait_status "$ID" stopped
 	abr delete "$ID"
@@ -65,7 +81,7 @@ served() { # served VERB: how many calls the server's log says it served
 	for verb in create start state kill delete; do
 		[ "$(served $verb)" -ge 1 ]
 	done
-	grep -q 'refused a call: exec runs in agentbox-shim' "$T/shim.log"
+	[ "$(served exec)" -eq 2 ]
 }
 
 @test "server: overlapping calls get workers of their own; the extra ones retire" {
@@ -88,11 +104,7 @@ served() { # served VERB: how many calls the server's log says it served
 
 @test "server: a call from another mount namespace is refused, and agentbox-shim runs it" {
 	ab_server_start
-	hardened_cmd
-	new_id
-	run unshare -m --propagation private "$AGENTBOX_RUNC" --root "$ROOT" run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened unshare -m --propagation private "$AGENTBOX_RUNC"
 	grep -q 'refused a call: another namespace' "$T/shim.log"
 	[ "$(served run)" -eq 0 ]
 }
@@ -106,11 +118,7 @@ served() { # served VERB: how many calls the server's log says it served
 	# Idle workers go with it (PR_SET_PDEATHSIG), and the socket with them.
 	for i in $(seq 50); do pgrep -f "socket $T/shim.sock" >/dev/null || break; sleep 0.1; done
 	refute pgrep -f "socket $T/shim.sock"
-	hardened_cmd
-	new_id
-	run abr run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened
 }
 
 @test "server: a worker lost before it answers: agentbox-shim runs the call, hardened" {
@@ -186,11 +194,7 @@ served() { # served VERB: how many calls the server's log says it served
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'dropped a call' "$T/shim.log")" -eq 7 ]
 	grep -q 'refused a call: another protocol version' "$T/shim.log"
-	hardened_cmd
-	new_id
-	run abr run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened
 	grep -q 'served `run`: exit 3' "$T/shim.log"
 	kill -0 "$SERVER"
 }
@@ -202,18 +206,12 @@ served() { # served VERB: how many calls the server's log says it served
 	SERVER=$!
 	export AGENTBOX_SHIM_SOCKET=$T/shim.sock
 	for i in $(seq 50); do grep -q serving "$T/shim.log" && break; sleep 0.1; done
-	hardened_cmd
-	new_id
-	run "$T/bin/agentbox-runc" --root "$ROOT" run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
+	run_hardened "$T/bin/agentbox-runc"
 	grep -q 'served `run`: exit 3' "$T/shim.log"
 	# As an upgrade does: a new file renamed over the old.
 	cp "$B/agentbox-shim" "$T/bin/agentbox-shim.new"
 	mv "$T/bin/agentbox-shim.new" "$T/bin/agentbox-shim"
-	new_id
-	run "$T/bin/agentbox-runc" --root "$ROOT" run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened "$T/bin/agentbox-runc"
 	grep -q 'refused a call: replaced' "$T/shim.log"
 	st=0
 	wait "$SERVER" || st=$?
@@ -227,16 +225,9 @@ served() { # served VERB: how many calls the server's log says it served
 	mkdir "$T/bin"
 	cp "$B/tests/agentbox-runc-libc" "$T/bin/agentbox-runc"
 	ln -s "$B/agentbox-shim" "$T/bin/agentbox-shim"
-	hardened_cmd
-	new_id
-	run "$T/bin/agentbox-runc" --root "$ROOT" run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened "$T/bin/agentbox-runc"
 	ab_server_start
-	new_id
-	run "$T/bin/agentbox-runc" --root "$ROOT" run -b "$BUNDLE" "$ID"
-	[ "$status" -eq 3 ]
-	assert_hardened
+	run_hardened "$T/bin/agentbox-runc"
 	grep -q 'served `run`: exit 3' "$T/shim.log"
 }
 
