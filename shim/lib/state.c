@@ -86,12 +86,16 @@ ab_state_exists (const struct ab_config *cfg, const char *id, ab_error_t *err)
   return ab_error_errno (err, "stat %s", file);
 }
 
-/* mkdir -p for the parents of the state directory. */
+/* mkdir -p for the parents of the state directory.  They exist but for
+ * the first container: one mkdir then. */
 static int
 mkdir_parents (const char *path, mode_t mode, ab_error_t *err)
 {
-  cleanup_free char *copy = strdup (path);
+  cleanup_free char *copy = NULL;
 
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
+  copy = strdup (path);
   if (copy == NULL)
     return ab_error_set (err, ENOMEM, "out of memory");
   for (char *p = copy + 1; *p; p++)
