@@ -187,6 +187,15 @@ send_int (int sock, char type, int v)
   return send_msg (sock, m, sizeof m, NULL, 0);
 }
 
+/* S with its NUL at P; where the next string goes. */
+static char *
+put (char *p, const char *s)
+{
+  size_t n = strlen (s) + 1;
+
+  return (char *)memcpy (p, s, n) + n;
+}
+
 /* The request: the call as it came, and where it came from. */
 static int
 send_request (int sock, int argc, char **argv)
@@ -210,19 +219,16 @@ send_request (int sock, int argc, char **argv)
   /* umask can only be read by setting it. */
   h.umask = (uint32_t)sys (__NR_umask, 022, 0, 0, 0, 0);
   sys (__NR_umask, h.umask, 0, 0, 0, 0);
+  fds[AB_SERVE_FD_CWD] = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   buf = malloc (len);
-  if (buf == NULL)
-    return -1;
+  if (buf == NULL || fds[AB_SERVE_FD_CWD] < 0)
+    return -1; /* agentbox-shim runs the call: nothing else to undo */
   memcpy (buf, &h, sizeof h);
   p = buf + sizeof h;
   for (int i = 0; i < argc; i++)
-    p = (char *)memcpy (p, argv[i], strlen (argv[i]) + 1) + strlen (argv[i])
-        + 1;
+    p = put (p, argv[i]);
   for (char **e = environ; e && *e; e++)
-    p = (char *)memcpy (p, *e, strlen (*e) + 1) + strlen (*e) + 1;
-  fds[AB_SERVE_FD_CWD] = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fds[AB_SERVE_FD_CWD] < 0)
-    return -1;
+    p = put (p, *e);
   r = send_msg (sock, buf, len, fds, AB_SERVE_NFDS);
   close (fds[AB_SERVE_FD_CWD]);
   free (buf);

@@ -1,4 +1,5 @@
-/* agentbox: run a child and wait for it (see spawn.h). */
+/* agentbox: run the delegate, or exec it, here or through the front
+ * (spawn.h). */
 #include "shim/lib/spawn.h"
 
 #include <errno.h>
@@ -96,6 +97,7 @@ front_send (char type, char *const *argv, ab_error_t *err)
     }
   if (sendmsg (front_sock, &msg, MSG_NOSIGNAL) < 0)
     return ab_error_errno (err, "run %s: tell agentbox-runc", argv[0]);
+  front_fd = -1; /* the front has it now */
   return 0;
 }
 
