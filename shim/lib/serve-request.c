@@ -1,9 +1,11 @@
-/* agentbox: a shim server's request, read (serve-request.h). */
+/* agentbox: a shim server's request, read, and its messages sent
+ * (serve-request.h). */
 #include "shim/lib/serve-request.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "shim/lib/serve-proto.h"
 
@@ -53,4 +55,29 @@ ab_serve_call_free (struct ab_serve_call *c)
 {
   free (c->argv);
   *c = (struct ab_serve_call){ 0 };
+}
+
+int
+ab_serve_send (int sock, const void *buf, size_t len, int fd)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct iovec iov = { (void *)buf, len };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  struct cmsghdr *cm;
+
+  if (fd >= 0)
+    {
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof control.buf;
+      cm = CMSG_FIRSTHDR (&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cm), &fd, sizeof fd);
+    }
+  return sendmsg (sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }

@@ -1,5 +1,6 @@
-/* agentbox: a shim server's request, read (serve-proto.h has the wire
- * format; shim/front/main.c writes it). */
+/* agentbox: a shim server's request, read, and its messages sent
+ * (serve-proto.h has the wire format; shim/front/main.c writes the
+ * request). */
 #ifndef AB_SERVE_REQUEST_H
 #define AB_SERVE_REQUEST_H
 
@@ -22,5 +23,9 @@ int ab_serve_request_parse (char *buf, size_t len, struct ab_serve_call *c,
                             const char **why);
 
 void ab_serve_call_free (struct ab_serve_call *c);
+
+/* Send LEN bytes of BUF on SOCK as one message, with FD attached unless
+ * it is -1 (worker to front, server to worker).  0, or -1 with errno. */
+int ab_serve_send (int sock, const void *buf, size_t len, int fd);
 
 #endif

@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "shim/lib/serve-proto.h"
+#include "shim/lib/serve-request.h"
 
 extern char **environ;
 
@@ -67,15 +68,7 @@ ab_spawn_pass_fd (int fd, char **arg, ab_error_t *err)
 static int
 front_send (char type, char *const *argv, ab_error_t *err)
 {
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control = { 0 };
   cleanup_buf struct ab_buf b = AB_BUF_INIT;
-  struct iovec iov;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  struct cmsghdr *cm;
   int r = ab_buf_append (&b, &type, 1);
 
   if (r == 0)
@@ -84,18 +77,7 @@ front_send (char type, char *const *argv, ab_error_t *err)
     r = ab_buf_append (&b, *a, strlen (*a) + 1);
   if (r < 0)
     return ab_error_set (err, ENOMEM, "out of memory");
-  iov = (struct iovec){ b.data, b.len };
-  if (front_fd >= 0)
-    {
-      msg.msg_control = control.buf;
-      msg.msg_controllen = sizeof control.buf;
-      cm = CMSG_FIRSTHDR (&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cm), &front_fd, sizeof front_fd);
-    }
-  if (sendmsg (front_sock, &msg, MSG_NOSIGNAL) < 0)
+  if (ab_serve_send (front_sock, b.data, b.len, front_fd) < 0)
     return ab_error_errno (err, "run %s: tell agentbox-runc", argv[0]);
   front_fd = -1; /* the front has it now */
   return 0;

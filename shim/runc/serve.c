@@ -499,32 +499,6 @@ drop (struct server *s, struct slot *w)
   *w = (struct slot){ 0 };
 }
 
-/* Stay ('s', with the listening socket) or retire ('q'). */
-static int
-answer_idle (const struct server *s, struct slot *w, char reply)
-{
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control = { 0 };
-  struct iovec iov = { &reply, 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  struct cmsghdr *cm;
-
-  if (reply == 's')
-    {
-      msg.msg_control = control.buf;
-      msg.msg_controllen = sizeof control.buf;
-      cm = CMSG_FIRSTHDR (&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cm), &s->lfd, sizeof (int));
-    }
-  return sendmsg (w->chan, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
 /* A message from worker W: it took a call, or is idle again and is
  * told whether to stay. */
 static void
@@ -545,8 +519,10 @@ heard (struct server *s, struct slot *w)
     }
   else if (c == 'i' && !w->idle)
     {
+      /* Stay (with the listening socket) or retire. */
       reply = s->nidle < s->spare ? 's' : 'q';
-      if (answer_idle (s, w, reply) < 0 || reply == 'q')
+      if (ab_serve_send (w->chan, &reply, 1, reply == 's' ? s->lfd : -1) < 0
+          || reply == 'q')
         drop (s, w);
       else
         {
