@@ -118,9 +118,9 @@ front_run (char *const *argv, int *wstatus, ab_error_t *err)
       errno = v;
       return ab_error_errno (err, "run %s", argv[0]);
     default:
-      return ab_error_set (err, ECONNRESET,
-                           "run %s: agentbox-runc went away while it ran",
-                           argv[0]);
+      ab_error_set (err, ECONNRESET,
+                    "run %s: agentbox-runc went away while it ran", argv[0]);
+      return -2;
     }
 }
 
@@ -162,6 +162,13 @@ ab_exit_by_signal (int sig)
 
 /* ---- here ---- */
 
+/* A wait status as an exit status, the shell's way. */
+static int
+exit_status (int ws)
+{
+  return WIFSIGNALED (ws) ? 128 + WTERMSIG (ws) : WEXITSTATUS (ws);
+}
+
 static int
 wait_child (pid_t pid, const char *name, int *status, ab_error_t *err)
 {
@@ -170,10 +177,7 @@ wait_child (pid_t pid, const char *name, int *status, ab_error_t *err)
   while (waitpid (pid, &ws, 0) < 0)
     if (errno != EINTR)
       return ab_error_errno (err, "wait for %s", name);
-  if (WIFSIGNALED (ws))
-    *status = 128 + WTERMSIG (ws);
-  else
-    *status = WEXITSTATUS (ws);
+  *status = exit_status (ws);
   return 0;
 }
 
@@ -187,7 +191,7 @@ ab_spawn_wait (char *const *argv, int *status, ab_error_t *err)
     {
       if (front_run (argv, &ws, err) < 0)
         return -1;
-      *status = WIFSIGNALED (ws) ? 128 + WTERMSIG (ws) : WEXITSTATUS (ws);
+      *status = exit_status (ws);
       return 0;
     }
   r = posix_spawn (&pid, argv[0], NULL, NULL, argv, environ);
@@ -247,7 +251,10 @@ ab_spawn_foreground (char *const *argv, int *wstatus, ab_error_t *err)
     }
   while (waitpid (foreground, wstatus, 0) < 0)
     if (errno != EINTR)
-      return ab_error_errno (err, "wait for %s", argv[0]);
+      {
+        ab_error_errno (err, "wait for %s", argv[0]);
+        return -2;
+      }
   return 0;
 }
 

@@ -22,7 +22,8 @@ int ab_spawn_wait (char *const *argv, int *status, ab_error_t *err);
 
 /* Run ARGV as runc run's foreground child: HUP, INT, QUIT, TERM, USR1,
  * USR2 and WINCH sent to us are passed on to it, and it starts with
- * their default actions.  *WSTATUS is the raw wait status. */
+ * their default actions.  *WSTATUS is the raw wait status.  Fails with -1
+ * when it did not start, -2 when it did but how it ended is unknown. */
 int ab_spawn_foreground (char *const *argv, int *wstatus, ab_error_t *err);
 
 /* FD (not close-on-exec) is for the delegate to inherit, and *ARG is

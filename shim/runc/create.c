@@ -356,14 +356,16 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
 {
   cleanup_error ab_error_t rm_err = NULL;
   char **argv = c->argv;
-  int status;
+  int status, r;
 
   argv[0] = c->delegate;
-  if (ab_spawn_foreground (argv, &status, err) < 0)
-    {
-      ab_state_remove (c->cfg, id, &rm_err);
-      return ab_error_wrap (err, "container %s", id);
-    }
+  r = ab_spawn_foreground (argv, &status, err);
+  /* Nothing started: nothing to keep.  Started, runc may still hold the
+   * container: its state stays for delete. */
+  if (r == -1)
+    ab_state_remove (c->cfg, id, &rm_err);
+  if (r < 0)
+    return ab_error_wrap (err, "container %s", id);
   /* runc has deleted the container (or never made it): so goes ours. */
   if (ab_container_down (c->cfg, id, &rm_err) < 0)
     {
