@@ -39,6 +39,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "shim/lib/cli.h"
 #include "shim/lib/serve-proto.h"
 #include "shim/lib/serve-request.h"
 #include "shim/lib/spawn.h"
@@ -190,7 +191,8 @@ foreign (const struct server *s, int sock)
     return "its /proc entry";
   for (size_t i = 0; places[i] && !why; i++)
     if (fstatat (dfd, places[i], &st, 0) < 0 || !same (&st, &s->ours[i]))
-      why = i < 7 ? "another namespace" : "another root";
+      why = strncmp (places[i], "ns/", 3) == 0 ? "another namespace"
+                                               : "another root";
   close (dfd);
   if (why)
     return why;
@@ -234,26 +236,17 @@ leave_place (void)
   ab_spawn_set_front (-1);
 }
 
-/* The call's verb, for the server's log: the first word that is not a
- * flag or a flag's value (runc's global flags that take one). */
+/* The call's verb, for the server's log, as the call itself parses it. */
 static const char *
 verb (const struct ab_serve_call *c)
 {
-  static const char *const valued[]
-      = { "--root", "--log", "--log-format", "--rootless", "--criu", NULL };
+  cleanup_error ab_error_t err = NULL;
+  struct ab_cli_global g;
 
-  for (int i = 1; i < c->argc; i++)
-    {
-      const char *a = c->argv[i];
-      bool takes = false;
-
-      if (a[0] != '-')
-        return a;
-      for (const char *const *v = valued; *v; v++)
-        takes |= strcmp (a, *v) == 0;
-      i += takes;
-    }
-  return "";
+  if (ab_cli_parse_global (c->argc, c->argv, &g, &err) < 0
+      || g.verb_index >= c->argc)
+    return "";
+  return c->argv[g.verb_index];
 }
 
 /* One call on SOCK; STALE when this binary was replaced. */
