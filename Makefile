@@ -36,7 +36,7 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 # The programs link the small libraries in (STATIC_DEPS=1, the default):
-# agentbox-runc and agentbox-hook run on every container start, and
+# agentbox-shim and agentbox-hook run on every container start, and
 # loading ten shared objects cost them ~2 ms each here (docs/start-time.md).
 # libc and OpenSSL stay shared, except in the start-path programs (below).
 # Debian names yajl's archive libyajl_s.a.
@@ -200,9 +200,9 @@ $(B)/hostexec: $(wildcard shim/hostexec/*.c) proxy/lib/hxframe.c proxy/lib/hxpro
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -I. $(WARN) $(HARDEN) -static-pie \
 		-DAB_VERSION='"$(VERSION)"' -o $@ $(SRCS_OF)
 
-# agentbox-runc and agentbox-hook run on every container start: with
+# agentbox-shim and agentbox-hook run on every container start: with
 # STATIC_DEPS=1 they are static-pie, libc included.  No ld.so, no
-# relocation of libc at each start: 1.6 ms of agentbox-runc's ~11 here
+# relocation of libc at each start: 1.6 ms of agentbox-shim's ~11 here
 # (docs/start-time.md).  glibc's NSS cannot work in a static program; the
 # lookups libnl links in go to lib/no-nss.c, which resolves nothing.
 START_PROGRAMS := $(B)/agentbox-shim $(B)/agentbox-hook

@@ -4,12 +4,13 @@
  *   --process FILE  FILE is parsed, hardened and, if that changed it,
  *                   written to an anonymous memfd that the delegate reads
  *                   as /proc/self/fd/N (a server's worker passes it to
- *                   the front, which execs the delegate).  The engine's FILE is
- * never modified, and nothing is left on disk: the memfd dies with the delegate
- * (after runc's exec, with no fork, we could not clean a file up). argv form
- * runc builds the process from the bundle's config.json, already hardened;
- * agentbox forces --no-new-privs and removes --cap values in the config's drop
- * list.
+ *                   the front, which execs the delegate).  The engine's
+ *                   FILE is never modified, and nothing is left on disk:
+ *                   the memfd dies with the delegate (after runc's exec,
+ *                   with no fork, we could not clean a file up).
+ *   argv form       runc builds the process from the bundle's config.json,
+ *                   already hardened; agentbox forces --no-new-privs and
+ *                   removes --cap values in the config's drop list.
  *
  * Containers agentbox never recorded (no state dir) are passed through. */
 #include <errno.h>
