@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <spawn.h>
@@ -22,18 +23,29 @@ extern char **environ;
 
 /* ---- through the front (a shim server's worker) ---- */
 
+/* Linux 6.5; older headers lack it, older kernels refuse it. */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
 static int front_sock = -1;
 static int front_signal;
 static bool front_exec;
-static int front_fd = -1; /* for the delegate (ab_spawn_pass_fd) */
+static int front_fd = -1;    /* for the delegate (ab_spawn_pass_fd) */
+static int front_pidfd = -1; /* the front's process (ab_spawn_front_watch) */
+static void (*front_release) (void);
 
 void
-ab_spawn_set_front (int sock)
+ab_spawn_set_front (int sock, void (*release) (void))
 {
+  if (front_pidfd >= 0)
+    close (front_pidfd);
   front_sock = sock;
   front_signal = 0;
   front_exec = false;
   front_fd = -1;
+  front_pidfd = -1;
+  front_release = release;
 }
 
 int
@@ -145,6 +157,49 @@ ab_exec (char *const *argv, ab_error_t *err)
     }
   errno = v;
   return ab_error_errno (err, "exec %s", argv[0]);
+}
+
+int
+ab_spawn_front_watch (pid_t *pid)
+{
+  struct ucred cr;
+  socklen_t cr_len = sizeof cr, fd_len = sizeof (int);
+  int fd = -1;
+
+  if (front_sock < 0)
+    return 0;
+  /* The process that connected, by a pidfd the kernel took at connect:
+   * never another one that reused its pid. */
+  if (front_pidfd < 0
+      && getsockopt (front_sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &fd_len) == 0)
+    front_pidfd = fd;
+  if (front_pidfd < 0
+      || getsockopt (front_sock, SOL_SOCKET, SO_PEERCRED, &cr, &cr_len) < 0)
+    return 0;
+  *pid = cr.pid;
+  return 1;
+}
+
+int
+ab_spawn_exec_watched (char *const *argv, ab_error_t *err)
+{
+  struct pollfd p = { .fd = front_pidfd, .events = POLLIN };
+
+  if (front_pidfd < 0)
+    return ab_error_set (err, EINVAL, "run %s: no front to watch", argv[0]);
+  if (ab_exec (argv, err) < 0)
+    return -1;
+  /* The front is ARGV now (or gone): the caller's stdio is its, and an
+   * engine waiting for their end must not wait for us too. */
+  if (front_release)
+    front_release ();
+  while (poll (&p, 1, -1) < 0)
+    if (errno != EINTR)
+      {
+        ab_error_errno (err, "watch %s", argv[0]);
+        return -2;
+      }
+  return 0;
 }
 
 int

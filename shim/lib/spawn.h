@@ -42,10 +42,22 @@ int ab_exec (char *const *argv, ab_error_t *err);
 int ab_exit_by_signal (int sig);
 
 /* From now on, send execs and foreground runs to the front on SOCK (-1:
- * do them here again).  After the call, ab_spawn_front_signal() is the
- * signal a child died by (0 if none), and ab_spawn_front_exec() whether
- * the front exec'd the delegate, the call's end. */
-void ab_spawn_set_front (int sock);
+ * do them here again).  RELEASE, if not NULL, lets go of the caller's
+ * stdio once the front has exec'd and this process carries on
+ * (ab_spawn_exec_watched).  After the call, ab_spawn_front_signal() is
+ * the signal a child died by (0 if none), and ab_spawn_front_exec()
+ * whether the front exec'd the delegate, the call's end. */
+void ab_spawn_set_front (int sock, void (*release) (void));
+
+/* Can the process the front becomes be watched to its end from here?
+ * 1, with *PID its pid, in a worker on Linux 6.5 or later (a pidfd of
+ * the front, SO_PEERPIDFD); 0 otherwise. */
+int ab_spawn_front_watch (pid_t *pid);
+/* After ab_spawn_front_watch(): have the front exec ARGV, then wait
+ * here until that process ends (its exit status is the engine's to
+ * see, not ours).  0 when it has ended; -1 when the exec failed and
+ * nothing ran; -2 when its end cannot be known. */
+int ab_spawn_exec_watched (char *const *argv, ab_error_t *err);
 int ab_spawn_front_signal (void);
 bool ab_spawn_front_exec (void);
 

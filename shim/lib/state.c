@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,6 +164,109 @@ adopt_existing (struct ab_state *st, ab_error_t *err)
   return 0;
 }
 
+/* ---- a foreground run's hold ---- */
+
+#define HOLD_PID "foreground.pid"
+
+int ab_state_teardown_wait_ms = AB_STATE_TEARDOWN_WAIT_MS;
+
+int
+ab_state_hold (const struct ab_config *cfg, const char *id, pid_t pid, int *fd,
+               ab_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_close int dfd = -1, pfd = -1;
+  char line[32];
+  int n;
+
+  if (ab_state_dir (cfg, id, &dir, err) < 0)
+    return -1;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return ab_error_errno (err, "state of container %s: open %s", id, dir);
+  if (flock (dfd, LOCK_EX | LOCK_NB) < 0)
+    return ab_error_errno (err, "state of container %s: hold %s", id, dir);
+  pfd = openat (dfd, HOLD_PID,
+                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  n = snprintf (line, sizeof line, "%d\n", (int)pid);
+  if (pfd < 0 || write (pfd, line, (size_t)n) != n)
+    return ab_error_errno (err, "state of container %s: write %s/" HOLD_PID, id,
+                           dir);
+  *fd = steal_fd (&dfd);
+  return 0;
+}
+
+/* Is the run recorded in the state directory DFD still going?  Its
+ * process not ended, or ended and not yet reaped, is going: a zombie
+ * has ended. */
+static bool
+hold_running (int dfd)
+{
+  char buf[512], path[64], *p;
+  ssize_t n;
+  long pid;
+  int fd = openat (dfd, HOLD_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return false;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  pid = strtol (buf, &p, 10);
+  if (pid <= 0 || *p != '\n')
+    return false;
+  snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  /* pid (comm) S ...: comm may hold anything, the state follows the
+   * last ')'. */
+  p = strrchr (buf, ')');
+  return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* DIR exists.  Held by a foreground run that has ended, wait for its
+ * teardown.  1: DIR went meanwhile (make it again); 0: DIR is there to
+ * take over; -1: still held after ab_state_teardown_wait_ms. */
+static int
+wait_teardown (const char *dir, ab_error_t *err)
+{
+  cleanup_close int dfd
+      = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct timespec step = { 0, 100 * 1000 };
+  long waited_ns = 0;
+  struct stat sb;
+
+  if (dfd < 0)
+    return errno == ENOENT ? 1 : 0; /* not a directory: adopt says so */
+  while (flock (dfd, LOCK_SH | LOCK_NB) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      /* Still running: the delegate refuses the id, and an abort puts
+       * the record back, as for any container that exists. */
+      if (errno != EWOULDBLOCK || hold_running (dfd))
+        return 0;
+      if (waited_ns >= ab_state_teardown_wait_ms * 1000000L)
+        return ab_error_set (err, EBUSY,
+                             "%s: still held by the teardown of an ended "
+                             "foreground run after %d ms",
+                             dir, ab_state_teardown_wait_ms);
+      nanosleep (&step, NULL);
+      waited_ns += step.tv_nsec;
+      if (step.tv_nsec < 10 * 1000 * 1000)
+        step.tv_nsec *= 2;
+    }
+  return fstat (dfd, &sb) == 0 && sb.st_nlink == 0;
+}
+
 int
 ab_state_begin (const struct ab_config *cfg, const char *id,
                 struct ab_state **out, ab_error_t *err)
@@ -180,14 +284,20 @@ ab_state_begin (const struct ab_config *cfg, const char *id,
     return ab_error_set (err, ENOMEM, "out of memory");
   if (mkdir_parents (containers, 0711, err) < 0)
     return ab_error_wrap (err, "state of container %s", id);
-  if (mkdir (st->dir, 0700) == 0)
+  for (int r = 1; r == 1;)
     {
-      st->created = true;
-      return 0;
+      if (mkdir (st->dir, 0700) == 0)
+        {
+          st->created = true;
+          return 0;
+        }
+      if (errno != EEXIST)
+        return ab_error_errno (err, "state of container %s: create %s", id,
+                               st->dir);
+      r = wait_teardown (st->dir, err);
+      if (r < 0)
+        return ab_error_wrap (err, "state of container %s", id);
     }
-  if (errno != EEXIST)
-    return ab_error_errno (err, "state of container %s: create %s", id,
-                           st->dir);
   if (adopt_existing (st, err) < 0)
     return ab_error_wrap (err, "state of container %s", id);
   return 0;

@@ -58,9 +58,22 @@ struct ab_state;
 
 /* Create STATE_DIR/containers/ID (and its parents).  An existing
  * directory (a stale record of an earlier container with this id) is
- * reused; its state.json is kept in memory so abort can restore it. */
+ * reused; its state.json is kept in memory so abort can restore it.
+ * One held by a foreground run that has ended (ab_state_hold) is waited
+ * for, up to ab_state_teardown_wait_ms: its teardown removes it. */
 int ab_state_begin (const struct ab_config *cfg, const char *id,
                     struct ab_state **out, ab_error_t *err);
+/* A foreground `run` whose end a shim server's worker watches: the
+ * engine sees runc's exit before the worker has torn the container's
+ * state down, and a create of the same id may come in between.  Hold
+ * ID's state directory (flock) until the teardown, with PID, the
+ * process that runs runc, recorded in it for ab_state_begin: a create
+ * waits for the hold only once PID has ended.  *FD is the hold; closing
+ * it lets go. */
+#define AB_STATE_TEARDOWN_WAIT_MS 10000
+extern int ab_state_teardown_wait_ms; /* that; the unit tests shorten it */
+int ab_state_hold (const struct ab_config *cfg, const char *id, pid_t pid,
+                   int *fd, ab_error_t *err);
 /* Write state.json atomically (tmp + rename). */
 int ab_state_record (struct ab_state *st, const struct ab_state_info *info,
                      ab_error_t *err);

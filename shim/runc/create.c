@@ -347,6 +347,56 @@ prepare (struct abr_ctx *c, const struct ab_cli_create *cc, ab_error_t *err)
   return r;
 }
 
+/* After a foreground run: runc has deleted the container (or never
+ * made it), so goes agentbox's state. */
+static void
+run_ended (struct abr_ctx *c, const char *id)
+{
+  cleanup_error ab_error_t rm_err = NULL;
+
+  if (ab_container_down (c->cfg, id, &rm_err) < 0)
+    {
+      ab_log_warning ("container %s: %s", id, rm_err->msg);
+      ab_error_free (&rm_err);
+    }
+  if (ab_state_remove (c->cfg, id, &rm_err) < 0)
+    ab_log_warning ("container %s: %s", id, rm_err->msg);
+}
+
+/* Through a shim server: the front execs runc run itself, so runc is
+ * the engine's child with its pid, signals and exit status, as without
+ * agentbox, and this worker watches that process end, then tears down.
+ * The engine may see the end first: the state directory is held until
+ * the teardown, and a create of the same id waits for it
+ * (ab_state_hold). */
+static int
+run_watched (struct abr_ctx *c, const char *id, pid_t front, ab_error_t *err)
+{
+  cleanup_error ab_error_t rm_err = NULL;
+  cleanup_close int hold = -1;
+  char **argv = c->argv;
+  int r;
+
+  argv[0] = c->delegate;
+  r = ab_state_hold (c->cfg, id, front, &hold, err);
+  if (r == 0)
+    r = ab_spawn_exec_watched (argv, err);
+  /* Nothing started: nothing to keep. */
+  if (r == -1)
+    {
+      ab_state_remove (c->cfg, id, &rm_err);
+      return ab_error_wrap (err, "container %s", id);
+    }
+  /* Started, and how it ended unknown: runc may still hold the
+   * container, whose state stays for delete. */
+  if (r < 0)
+    ab_log_warning ("container %s: %s: its state stays for `delete`", id,
+                    (*err)->msg);
+  else
+    run_ended (c, id);
+  return 0;
+}
+
 /* Foreground `run` without --keep: runc deletes the container when it
  * exits, so agentbox must stay to delete its state too.  Signals are
  * forwarded to runc, which forwards them to the container, as it would
@@ -356,8 +406,11 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
 {
   cleanup_error ab_error_t rm_err = NULL;
   char **argv = c->argv;
+  pid_t front;
   int status, r;
 
+  if (ab_spawn_front_watch (&front))
+    return run_watched (c, id, front, err);
   argv[0] = c->delegate;
   r = ab_spawn_foreground (argv, &status, err);
   /* Nothing started: nothing to keep.  Started, runc may still hold the
@@ -366,14 +419,7 @@ run_foreground (struct abr_ctx *c, const char *id, ab_error_t *err)
     ab_state_remove (c->cfg, id, &rm_err);
   if (r < 0)
     return ab_error_wrap (err, "container %s", id);
-  /* runc has deleted the container (or never made it): so goes ours. */
-  if (ab_container_down (c->cfg, id, &rm_err) < 0)
-    {
-      ab_log_warning ("container %s: %s", id, rm_err->msg);
-      ab_error_free (&rm_err);
-    }
-  if (ab_state_remove (c->cfg, id, &rm_err) < 0)
-    ab_log_warning ("container %s: %s", id, rm_err->msg);
+  run_ended (c, id);
   /* Die the same way, so the caller sees what runc saw. */
   if (WIFSIGNALED (status))
     return ab_exit_by_signal (WTERMSIG (status));

@@ -215,12 +215,11 @@ take_place (const struct ab_serve_call *c, const int *fds)
   return 0;
 }
 
-/* Ours again, as before the call: nothing of it stays open. */
+/* The caller's stdio let go: what is written from now on goes to the
+ * server's log. */
 static void
-leave_place (void)
+release_stdio (void)
 {
-  static char *no_env[] = { NULL };
-
   fflush (stdout);
   fflush (stderr);
   clearerr (stdout);
@@ -228,12 +227,21 @@ leave_place (void)
   dup2 (W_DEVNULL, STDIN_FILENO);
   dup2 (W_DEVNULL, STDOUT_FILENO);
   dup2 (W_LOG, STDERR_FILENO);
+}
+
+/* Ours again, as before the call: nothing of it stays open. */
+static void
+leave_place (void)
+{
+  static char *no_env[] = { NULL };
+
+  release_stdio ();
+  ab_spawn_set_front (-1, NULL);
   close_range (W_FIRST_FREE, ~0u, 0);
   if (chdir ("/") < 0)
     _exit (1);
   umask (022);
   environ = no_env;
-  ab_spawn_set_front (-1);
 }
 
 /* The call's verb, for the server's log, as the call itself parses it. */
@@ -283,7 +291,7 @@ serve_call (const struct server *s, int sock, char *buf)
       return r == 0 && strcmp (why, "replaced") == 0 ? STALE : 0;
     }
   setsockopt (sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-  ab_spawn_set_front (sock);
+  ab_spawn_set_front (sock, release_stdio);
   status = abr_run_call (c.argc, c.argv);
   fflush (stdout);
   fflush (stderr);

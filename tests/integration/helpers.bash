@@ -57,6 +57,18 @@ server_workers() {
 	pgrep -P "$SERVER" -f 'agentbox-shim --serve' || true
 }
 
+# state_gone ID: agentbox's state of ID is removed within 2 s.  Through a
+# server, a foreground run's teardown follows runc's end, not precedes it.
+state_gone() {
+	local i
+	for i in $(seq 40); do
+		[ -e "$STATE/containers/$1" ] || return 0
+		sleep 0.05
+	done
+	echo "state of $1 still there" >&2
+	return 1
+}
+
 # ab_config [LINE...]: $T/config.yaml for this scenario (runc, $STATE,
 # the network layer off; each LINE goes under `network:`), exported as
 # AGENTBOX_CONFIG.

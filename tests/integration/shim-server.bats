@@ -44,8 +44,9 @@ served() { # served VERB: how many calls the server's log says it served
 	ab_server_start
 	edit_config "$BUNDLE" '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
 	run_hardened
-	grep -q 'served `run`: exit 3' "$T/shim.log"
-	[ ! -e "$STATE/containers/$ID" ]
+	# The front exec'd runc run, whose exit status the engine saw.
+	grep -q 'served `run`: exec 0' "$T/shim.log"
+	state_gone "$ID"
 	# An error is the engine's to see, on agentbox-runc's stderr.
 	run abr frobnicate
 	[ "$status" -eq 3 ]
@@ -82,6 +83,97 @@ served() { # served VERB: how many calls the server's log says it served
 		[ "$(served $verb)" -ge 1 ]
 	done
 	[ "$(served exec)" -eq 2 ]
+}
+
+# watcher ID: the worker that watches ID's foreground run (it holds the
+# state directory open).
+watcher() {
+	local w
+	for w in $(server_workers); do
+		ls -l /proc/"$w"/fd 2>/dev/null | grep -q -- "-> $STATE/containers/$1\$" && echo "$w"
+	done
+	return 0
+}
+
+@test "server: a foreground run is runc in the front's place; agentbox's state goes after it" {
+	ab_server_start
+	set_cmd 'trap "exit 7" TERM; sleep 60 & wait'
+	new_id
+	"$AGENTBOX_RUNC" --root "$ROOT" run -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$T/run.err" &
+	front=$!
+	wait_status "$ID" running
+	# The engine's child is runc itself, with its pid; a worker watches it.
+	[ "$(readlink /proc/$front/exe)" = "$(readlink -f "$(command -v runc)")" ]
+	[ "$(cat "$STATE/containers/$ID/foreground.pid")" = "$front" ]
+	[ -n "$(watcher "$ID")" ]
+	# A create of the same id meanwhile is runc's to refuse, at once.
+	SECONDS=0
+	run abr create -b "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"already exists"* ]]
+	[ "$SECONDS" -lt 5 ]
+	# A signal to the engine's child reaches runc, which passes it on.
+	kill -TERM "$front"
+	st=0
+	wait "$front" || st=$?
+	[ "$st" -eq 7 ]
+	state_gone "$ID"
+	[ ! -s "$T/run.err" ]
+}
+
+@test "server: a create right after a foreground run waits for its teardown" {
+	ab_server_start
+	set_cmd 'read line; exit 0'
+	new_id
+	mkfifo "$T/in"
+	"$AGENTBOX_RUNC" --root "$ROOT" run -b "$BUNDLE" "$ID" <"$T/in" >/dev/null 2>&1 &
+	front=$!
+	exec 8>"$T/in"
+	wait_status "$ID" running
+	w=$(watcher "$ID")
+	[ -n "$w" ]
+	# The watcher held back: the run ends, its teardown cannot follow.
+	kill -STOP "$w"
+	echo go >&8
+	exec 8>&-
+	wait "$front"
+	[ -e "$STATE/containers/$ID/foreground.pid" ]
+	set_cmd 'exit 0'
+	abr create -b "$BUNDLE" "$ID" >"$T/create.out" 2>&1 &
+	create=$!
+	sleep 0.5
+	kill -0 "$create" # waiting
+	kill -CONT "$w"
+	wait "$create"
+	# A state of its own, not the run's.
+	[ -e "$STATE/containers/$ID/state.json" ]
+	[ ! -e "$STATE/containers/$ID/foreground.pid" ]
+	[ "$(runc --root "$ROOT" state "$ID" | jq -r .status)" = created ]
+	abr delete "$ID"
+	[ ! -e "$STATE/containers/$ID" ]
+}
+
+@test "server: a watcher lost: the run goes on, its state stays for delete" {
+	ab_server_start
+	set_cmd 'sleep 60'
+	new_id
+	"$AGENTBOX_RUNC" --root "$ROOT" run -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 &
+	front=$!
+	wait_status "$ID" running
+	w=$(watcher "$ID")
+	[ -n "$w" ]
+	kill -KILL "$w"
+	for i in $(seq 20); do grep -q "worker $w killed by signal 9" "$T/shim.log" && break; sleep 0.1; done
+	grep -q "worker $w killed by signal 9" "$T/shim.log"
+	[ "$(runc --root "$ROOT" state "$ID" | jq -r .status)" = running ]
+	abr kill "$ID" KILL
+	st=0
+	wait "$front" || st=$?
+	[ "$st" -eq 137 ]
+	# Nobody saw the end: the record stays, and delete takes it.
+	[ -e "$STATE/containers/$ID/state.json" ]
+	abr delete --force "$ID"
+	[ ! -e "$STATE/containers/$ID" ]
 }
 
 @test "server: overlapping calls get workers of their own; the extra ones retire" {
@@ -195,7 +287,7 @@ served() { # served VERB: how many calls the server's log says it served
 	[ "$(grep -c 'dropped a call' "$T/shim.log")" -eq 7 ]
 	grep -q 'refused a call: another protocol version' "$T/shim.log"
 	run_hardened
-	grep -q 'served `run`: exit 3' "$T/shim.log"
+	grep -q 'served `run`: exec 0' "$T/shim.log"
 	kill -0 "$SERVER"
 }
 
@@ -207,7 +299,7 @@ served() { # served VERB: how many calls the server's log says it served
 	export AGENTBOX_SHIM_SOCKET=$T/shim.sock
 	for i in $(seq 50); do grep -q serving "$T/shim.log" && break; sleep 0.1; done
 	run_hardened "$T/bin/agentbox-runc"
-	grep -q 'served `run`: exit 3' "$T/shim.log"
+	grep -q 'served `run`: exec 0' "$T/shim.log"
 	# As an upgrade does: a new file renamed over the old.
 	cp "$B/agentbox-shim" "$T/bin/agentbox-shim.new"
 	mv "$T/bin/agentbox-shim.new" "$T/bin/agentbox-shim"
@@ -228,7 +320,7 @@ served() { # served VERB: how many calls the server's log says it served
 	run_hardened "$T/bin/agentbox-runc"
 	ab_server_start
 	run_hardened "$T/bin/agentbox-runc"
-	grep -q 'served `run`: exit 3' "$T/shim.log"
+	grep -q 'served `run`: exec 0' "$T/shim.log"
 }
 
 @test "server: bad options and a second server on the same socket are refused" {

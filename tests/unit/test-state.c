@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -223,6 +224,195 @@ TEST (remove_does_not_follow_symlinks)
   ab_error_free (&err);
 }
 
+/* ---- a foreground run's hold ---- */
+
+static double
+now_ms (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* A process that has ended and is not reaped: a foreground run's runc
+ * whose engine has not waited for it yet. */
+static pid_t
+zombie (void)
+{
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    _exit (0);
+  for (int i = 0; i < 1000; i++)
+    {
+      char path[64], buf[256], *p;
+      cleanup_file FILE *f = NULL;
+
+      snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+      f = fopen (path, "re");
+      if (f && fgets (buf, sizeof buf, f) && (p = strrchr (buf, ')'))
+          && p[2] == 'Z')
+        break;
+      usleep (1000);
+    }
+  return pid;
+}
+
+/* A teardown in a child: it holds ID's state for RUN (a pid), tells
+ * the caller on the pipe it returns, and after HOLD_MS removes the
+ * state (REMOVE) or not, and lets go. */
+static int
+teardown_child (struct ab_config *cfg, const char *id, pid_t run, int hold_ms,
+                bool remove, pid_t *child)
+{
+  int p[2];
+  char c = 0;
+
+  if (pipe (p) < 0)
+    return -1;
+  *child = fork ();
+  if (*child == 0)
+    {
+      ab_error_t err = NULL;
+      int fd = -1;
+
+      close (p[0]);
+      c = ab_state_hold (cfg, id, run, &fd, &err) == 0 ? 'y' : 'n';
+      if (write (p[1], &c, 1) != 1)
+        _exit (1);
+      usleep ((useconds_t)hold_ms * 1000);
+      if (remove)
+        ab_state_remove (cfg, id, &err);
+      _exit (0);
+    }
+  close (p[1]);
+  if (read (p[0], &c, 1) != 1)
+    c = 0;
+  close (p[0]);
+  return c == 'y' ? 0 : -1;
+}
+
+static void
+make_record (struct ab_config *cfg, const char *id)
+{
+  struct ab_state_info info = { .id = id, .bundle = "/old" };
+  struct ab_state *st = NULL;
+  ab_error_t err = NULL;
+
+  CHECK (ab_state_begin (cfg, id, &st, &err) == 0);
+  CHECK (ab_state_record (st, &info, &err) == 0);
+  ab_state_free (st);
+  ab_error_free (&err);
+}
+
+TEST (begin_waits_for_the_teardown_of_an_ended_run)
+{
+  struct ab_config *cfg = config_in ("s7");
+  struct ab_state *st = NULL;
+  ab_error_t err = NULL;
+  pid_t run = zombie (), child;
+  double t0;
+
+  make_record (cfg, "c7");
+  CHECK (teardown_child (cfg, "c7", run, 300, true, &child) == 0);
+  CHECK (exists (cfg->state_dir, "containers/c7/foreground.pid"));
+  t0 = now_ms ();
+  CHECK (ab_state_begin (cfg, "c7", &st, &err) == 0);
+  /* It waited for the removal, and made the directory anew. */
+  CHECK (now_ms () - t0 >= 250);
+  CHECK (!exists (cfg->state_dir, "containers/c7/state.json"));
+  CHECK (!exists (cfg->state_dir, "containers/c7/foreground.pid"));
+  ab_state_abort (st);
+  CHECK (!exists (cfg->state_dir, "containers/c7"));
+  ab_state_free (st);
+  waitpid (child, NULL, 0);
+  waitpid (run, NULL, 0);
+  ab_error_free (&err);
+}
+
+TEST (begin_takes_over_a_record_let_go_of_without_teardown)
+{
+  struct ab_config *cfg = config_in ("s8");
+  struct ab_state *st = NULL;
+  cleanup_free char *json = NULL;
+  char path[512];
+  ab_error_t err = NULL;
+  pid_t run = zombie (), child;
+
+  /* A watcher killed before its teardown: the record stays. */
+  make_record (cfg, "c8");
+  CHECK (teardown_child (cfg, "c8", run, 100, false, &child) == 0);
+  CHECK (ab_state_begin (cfg, "c8", &st, &err) == 0);
+  snprintf (path, sizeof path, "%s/containers/c8/state.json", cfg->state_dir);
+  json = slurp (path);
+  CHECK_CONTAINS (json, "/old");
+  ab_state_free (st);
+  waitpid (child, NULL, 0);
+  waitpid (run, NULL, 0);
+  ab_error_free (&err);
+}
+
+TEST (begin_does_not_wait_for_a_run_still_going)
+{
+  struct ab_config *cfg = config_in ("s9");
+  struct ab_state *st = NULL;
+  ab_error_t err = NULL;
+  pid_t run = fork (), child;
+  double t0;
+
+  if (run == 0)
+    {
+      pause ();
+      _exit (0);
+    }
+  make_record (cfg, "c9");
+  CHECK (teardown_child (cfg, "c9", run, 3000, true, &child) == 0);
+  t0 = now_ms ();
+  /* The container exists: the delegate will refuse the id, at once. */
+  CHECK (ab_state_begin (cfg, "c9", &st, &err) == 0);
+  CHECK (now_ms () - t0 < 1000);
+  CHECK (exists (cfg->state_dir, "containers/c9/state.json"));
+  ab_state_free (st);
+  kill (run, SIGKILL);
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  waitpid (run, NULL, 0);
+  ab_error_free (&err);
+}
+
+TEST (begin_gives_up_on_a_hold_that_lasts)
+{
+  struct ab_config *cfg = config_in ("s10");
+  struct ab_state *st = NULL;
+  ab_error_t err = NULL;
+  pid_t run = zombie (), child;
+  int saved = ab_state_teardown_wait_ms;
+  double t0;
+
+  make_record (cfg, "c10");
+  CHECK (teardown_child (cfg, "c10", run, 5000, false, &child) == 0);
+  /* A second hold on it is refused: one run per record. */
+  int fd = -1;
+  CHECK (ab_state_hold (cfg, "c10", run, &fd, &err) == -1);
+  CHECK (err && err->status == EWOULDBLOCK);
+  ab_error_free (&err);
+  ab_state_teardown_wait_ms = 200;
+  t0 = now_ms ();
+  CHECK (ab_state_begin (cfg, "c10", &st, &err) == -1);
+  CHECK (now_ms () - t0 >= 200);
+  CHECK_CONTAINS (err ? err->msg : "", "still held by the teardown");
+  CHECK_CONTAINS (err ? err->msg : "", "containers/c10");
+  ab_state_teardown_wait_ms = saved;
+  ab_state_abort (st);
+  ab_state_free (st);
+  CHECK (exists (cfg->state_dir, "containers/c10/state.json"));
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  waitpid (run, NULL, 0);
+  ab_error_free (&err);
+}
+
 /* ---- confined namespaces ---- */
 
 static pid_t
@@ -335,6 +525,10 @@ main (void)
   RUN (abort_restores_a_previous_record);
   RUN (abort_without_record_keeps_a_previous_record);
   RUN (remove_does_not_follow_symlinks);
+  RUN (begin_waits_for_the_teardown_of_an_ended_run);
+  RUN (begin_takes_over_a_record_let_go_of_without_teardown);
+  RUN (begin_does_not_wait_for_a_run_still_going);
+  RUN (begin_gives_up_on_a_hold_that_lasts);
   RUN (confined_namespace_check);
   {
     char cmd[300];
