@@ -303,6 +303,8 @@ ab_state_begin (const struct ab_config *cfg, const char *id,
   return 0;
 }
 
+/* UTC, by hand: strftime() calls tzset(), which reads /etc/localtime
+ * on every create (six system calls) for a zone this never prints. */
 static void
 now_rfc3339 (char *out, size_t len)
 {
@@ -310,7 +312,11 @@ now_rfc3339 (char *out, size_t len)
   struct tm tm;
 
   gmtime_r (&t, &tm);
-  strftime (out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  snprintf (out, len, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+            (unsigned)(tm.tm_year + 1900) % 10000u,
+            (unsigned)tm.tm_mon % 12u + 1, (unsigned)tm.tm_mday % 32u,
+            (unsigned)tm.tm_hour % 24u, (unsigned)tm.tm_min % 60u,
+            (unsigned)tm.tm_sec % 61u);
 }
 
 static int

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -386,6 +387,12 @@ worker (struct server *s, int chan, const sigset_t *mask)
       || dup3 (devnull, W_DEVNULL, O_CLOEXEC) < 0)
     _exit (1);
   sigprocmask (SIG_SETMASK, mask, NULL);
+  /* Every call's memory from a heap kept warm: no mmap and munmap of a
+   * large buffer per call, no heap top trimmed after a call for the
+   * next to fault in again (each first touch of a page traps to the
+   * hypervisor in a VM). */
+  mallopt (M_MMAP_THRESHOLD, 4 << 20);
+  mallopt (M_TRIM_THRESHOLD, 64 << 20);
   leave_place ();
   prewarm ();
   for (int calls = 0; calls < MAX_CALLS; calls++)
