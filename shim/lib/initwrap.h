@@ -14,7 +14,9 @@
 #include "shim/lib/harden.h"
 #include "spec/spec.h"
 
-#define AB_INIT_PATH "/usr/local/libexec/agentbox-init"
+/* In STATE/run, so under the one mount of /run/agentbox (initwrap.c). */
+#define AB_INIT_FILE "agentbox-init"
+#define AB_INIT_PATH "/run/agentbox/" AB_INIT_FILE
 
 enum
 {
@@ -37,9 +39,12 @@ unsigned ab_init_what (const char *state_dir);
  * then under its own, whose Landlock and seccomp can only narrow.) */
 int ab_init_prepend (struct ab_json *proc, unsigned what, ab_error_t *err);
 
-/* Bind agentbox-init (read-only) and STATE_DIR/run into S and prepend
- * the prefix to process.args. */
-int ab_init_rewrite (struct ab_spec *s, const char *state_dir, unsigned what,
+/* Put agentbox-init into STATE_DIR/run (a hard link to a copy kept in
+ * CFG's state directory, made once per agentbox-init binary), bind
+ * STATE_DIR/run (read-only) into S and prepend the prefix to
+ * process.args. */
+int ab_init_rewrite (struct ab_spec *s, const struct ab_config *cfg,
+                     const char *state_dir, unsigned what,
                      struct ab_harden_report *rep, ab_error_t *err);
 
 #endif

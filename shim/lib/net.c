@@ -123,13 +123,13 @@ bind_once (struct ab_spec *s, const char *dest, const char *src,
   return ab_spec_mount_add (s, dest, "bind", src, opts, err);
 }
 
-/* STATE_DIR/NAME at DEST: read-only, nothing to run from it. */
+/* STATE_DIR/NAME at DEST, read-only.  Not noexec: agentbox-init runs
+ * from there (initwrap.c), the one program agentbox puts in it. */
 static int
 bind_state (struct ab_spec *s, const char *state_dir, const char *name,
             const char *dest, struct ab_harden_report *rep, ab_error_t *err)
 {
-  static const char *const opts[]
-      = { "rbind", "ro", "nosuid", "nodev", "noexec", NULL };
+  static const char *const opts[] = { "rbind", "ro", "nosuid", "nodev", NULL };
   cleanup_free char *src = NULL;
 
   if (asprintf (&src, "%s/%s", state_dir, name) < 0)

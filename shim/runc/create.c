@@ -284,7 +284,8 @@ commit (struct abr_ctx *c, const struct ab_ir *ir, const struct ab_ir *narrow,
              < 0
       || seccomp_layer (c, ab_state_path (st), spec, guard, rep, &what, err) < 0
       || (what
-          && ab_init_rewrite (spec, ab_state_path (st), what, rep, err) < 0))
+          && ab_init_rewrite (spec, c->cfg, ab_state_path (st), what, rep, err)
+                 < 0))
     goto fail;
   info.changes = (const char *const *)rep->changes;
   if (ab_state_record (st, &info, err) < 0)

@@ -221,7 +221,7 @@ status_lines() {
 	done
 	id=$(pm_full_id e1)
 	# The bundle's process runs under agentbox-init.
-	jq -e '.process.args[0] == "/usr/local/libexec/agentbox-init"' "$PM/root/vfs-containers/$id/userdata/config.json"
+	jq -e '.process.args[0] == "/run/agentbox/agentbox-init"' "$PM/root/vfs-containers/$id/userdata/config.json"
 	run pm exec e1 cat /work/first.secret
 	echo "$output"
 	[[ "$output" == *first-secret-denied* ]]

@@ -49,7 +49,7 @@ teardown() {
 	[[ "$output" == *symlink-denied* ]]
 	[ -e "$T/work/new.txt" ]
 	[ ! -e "$BUNDLE/rootfs/etc/planted" ]
-	jq -e '.process.args[0] == "/usr/local/libexec/agentbox-init"' "$BUNDLE/config.json"
+	jq -e '.process.args[0] == "/run/agentbox/agentbox-init"' "$BUNDLE/config.json"
 }
 
 @test "landlock: an exec'd process is confined too" {
@@ -149,7 +149,7 @@ teardown() {
 	run abr run -b "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	# agentbox-init still installs the seccomp filter, and nothing else.
-	jq -e '.process.args == ["/usr/local/libexec/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--", "/bin/true"]' "$BUNDLE/config.json"
+	jq -e '.process.args == ["/run/agentbox/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--", "/bin/true"]' "$BUNDLE/config.json"
 }
 
 # The file guard's cases (tests/vm/guest/file-guard.sh) that Landlock can

@@ -47,7 +47,43 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	[[ "$output" == *hi* ]] # ordinary syscalls still work
 	# agentbox compiled it once: agentbox-init installs it, not runc.
 	jq -e '.linux.seccomp == null' "$BUNDLE/config.json"
-	jq -e '.process.args[:4] == ["/usr/local/libexec/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--"]' "$BUNDLE/config.json"
+	jq -e '.process.args[:4] == ["/run/agentbox/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--"]' "$BUNDLE/config.json"
+}
+
+@test "run: agentbox-init runs from /run/agentbox, one read-only mount, linked to one copy per binary" {
+	# agentbox-shim beside its own agentbox-init (no server: a worker's
+	# sibling would be the build's).
+	mkdir "$T/bin"
+	cp "$B/agentbox-shim" "$B/agentbox-runc" "$B/agentbox-init" "$T/bin/"
+	export AGENTBOX_SHIM_SOCKET=
+	set_cmd 'sleep 60'
+	new_id
+	"$T/bin/agentbox-runc" --root "$ROOT" run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	# No mount of its own: the run directory's, read-only.
+	jq -e '[.mounts[] | select(.destination | startswith("/run/agentbox"))] | length == 1' "$BUNDLE/config.json"
+	jq -e '.mounts[] | select(.destination == "/run/agentbox") | .options | index("ro")' "$BUNDLE/config.json"
+	run abr exec "$ID" /bin/sh -c 'touch /run/agentbox/x || echo RO'
+	[[ "$output" == *RO* ]]
+	# A hard link to the one copy of this binary in the state.
+	copies=("$STATE"/init/agentbox-init.*)
+	[ "${#copies[@]}" -eq 1 ]
+	[ "$(stat -c %i "${copies[0]}")" = "$(stat -c %i "$STATE/containers/$ID/run/agentbox-init")" ]
+	cmp "${copies[0]}" "$B/agentbox-init"
+	abr kill "$ID" KILL
+	wait_status "$ID" stopped
+	abr delete "$ID"
+	# Another binary (an upgrade): its own copy, and the old one goes.
+	cp "$B/agentbox-init" "$T/bin/agentbox-init.new"
+	mv "$T/bin/agentbox-init.new" "$T/bin/agentbox-init"
+	set_cmd 'grep -E "^Seccomp:" /proc/self/status'
+	new_id
+	run "$T/bin/agentbox-runc" --root "$ROOT" run -b "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(status_field Seccomp)" = 2 ]
+	after=("$STATE"/init/agentbox-init.*)
+	[ "${#after[@]}" -eq 1 ]
+	[ "${after[0]}" != "${copies[0]}" ]
 }
 
 @test "exec: processes exec'd into a container get agentbox's filter too" {
@@ -96,13 +132,13 @@ status_field() { # status_field NAME: from this scenario's captured $output
 	# Its own options would skip the filter; ours go in front of them.
 	set_cmd 'grep -E "^Seccomp:" /proc/self/status; unshare -U true && echo UNSHARE-OK || echo UNSHARE-DENIED'
 	printf 'rw /\nx /\n' >"$BUNDLE/rootfs/all.rules"
-	edit_config "$BUNDLE" '.process.args = ["/usr/local/libexec/agentbox-init", "--rules", "/all.rules", "--allow-without-landlock", "--"] + .process.args'
+	edit_config "$BUNDLE" '.process.args = ["/run/agentbox/agentbox-init", "--rules", "/all.rules", "--allow-without-landlock", "--"] + .process.args'
 	new_id
 	run abr run -b "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	[ "$(status_field Seccomp)" = 2 ]
 	[[ "$output" == *UNSHARE-DENIED* ]]
-	jq -e '.process.args[:5] == ["/usr/local/libexec/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--", "/usr/local/libexec/agentbox-init"]' "$BUNDLE/config.json"
+	jq -e '.process.args[:5] == ["/run/agentbox/agentbox-init", "--seccomp", "/run/agentbox/seccomp.bpf", "--", "/run/agentbox/agentbox-init"]' "$BUNDLE/config.json"
 }
 
 @test "run: a permissive seccomp profile gets agentbox's denials added" {
