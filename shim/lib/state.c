@@ -196,36 +196,40 @@ ab_state_hold (const struct ab_config *cfg, const char *id, pid_t pid, int *fd,
   return 0;
 }
 
-/* Is the run recorded in the state directory DFD still going?  Its
- * process not ended, or ended and not yet reaped, is going: a zombie
- * has ended. */
+/* PATH (under AT) into BUF, NUL-terminated: its first SIZE - 1 bytes.
+ * false when it cannot be read or is empty. */
+static bool
+read_small (int at, const char *path, char *buf, size_t size)
+{
+  int fd = openat (at, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return false;
+  n = read (fd, buf, size - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  return true;
+}
+
+/* Is the run recorded in the state directory DFD still going: has its
+ * process not ended?  A zombie (ended, not yet reaped) has ended. */
 static bool
 hold_running (int dfd)
 {
   char buf[512], path[64], *p;
-  ssize_t n;
   long pid;
-  int fd = openat (dfd, HOLD_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-  if (fd < 0)
+  if (!read_small (dfd, HOLD_PID, buf, sizeof buf))
     return false;
-  n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
   pid = strtol (buf, &p, 10);
   if (pid <= 0 || *p != '\n')
     return false;
   snprintf (path, sizeof path, "/proc/%ld/stat", pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  if (!read_small (AT_FDCWD, path, buf, sizeof buf))
     return false;
-  n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
   /* pid (comm) S ...: comm may hold anything, the state follows the
    * last ')'. */
   p = strrchr (buf, ')');
