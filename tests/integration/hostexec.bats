@@ -86,9 +86,9 @@ pending_id() {
 	grep '"resource":"echo from-second"' "$T/audit.jsonl" | grep -q "\"container\":\"$second\""
 	grep '"resource":"echo from-first"' "$T/audit.jsonl" | grep -q "\"container\":\"$first\""
 	# The second's socket is not in the first's filesystem: its own
-	# socket and its seccomp filter are all there is.
+	# socket, its seccomp filter and agentbox-init are all there is.
 	run in_agent "ls /run/agentbox"
-	[ "$output" = "$(printf 'hostexec.sock\nseccomp.bpf')" ]
+	[ "$output" = "$(printf 'agentbox-init\nhostexec.sock\nseccomp.bpf')" ]
 	[ "$(stat -c %i "$STATE/containers/$first/run/hostexec.sock")" != "$(stat -c %i "$STATE/containers/$second/run/hostexec.sock")" ]
 }
 
