@@ -6,9 +6,11 @@
  * workers waiting on its socket, warm.  agentbox-runc, the front, sends
  * each call to one; the worker runs it exactly as agentbox-shim would,
  * in the front's place (its environment, directory, umask and stdio),
- * has the front exec or run the delegate (so the delegate is the
- * engine's grandchild, with the engine's cgroup, limits and
- * descriptors), says how the call ended, and takes the next call.
+ * has the front exec the delegate (or run it: `delete`), so that the
+ * delegate is the engine's child (or grandchild), with the engine's
+ * cgroup, limits and descriptors, says how the call ended (or, for a
+ * foreground `run`, watches runc end and tears down), and takes the
+ * next call.
  *
  * A call's state is its own: the verbs keep none in globals, and
  * between calls a worker closes every descriptor the call opened and
