@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,7 +78,6 @@ copy_file (const char *src, const char *dst, mode_t mode)
 {
   cleanup_close int in = open (src, O_RDONLY | O_CLOEXEC);
   cleanup_close int out = -1;
-  char buf[16384];
   ssize_t n;
 
   if (in < 0)
@@ -86,20 +86,9 @@ copy_file (const char *src, const char *dst, mode_t mode)
   /* Whatever the umask. */
   if (out < 0 || fchmod (out, mode) < 0)
     return -1;
-  while ((n = read (in, buf, sizeof buf)) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      for (ssize_t off = 0; off < n;)
-        {
-          ssize_t w = write (out, buf + off, (size_t)(n - off));
-          if (w < 0 && errno != EINTR)
-            return -1;
-          off += w < 0 ? 0 : w;
-        }
-    }
+  while ((n = sendfile (out, in, NULL, 1 << 20)) != 0)
+    if (n < 0 && errno != EINTR)
+      return -1;
   return close (steal_fd (&out));
 }
 

@@ -166,6 +166,9 @@ adopt_existing (struct ab_state *st, ab_error_t *err)
 
 /* ---- a foreground run's hold ---- */
 
+static int write_replace (const char *path, const char *data, size_t len,
+                          ab_error_t *err);
+
 #define HOLD_PID "foreground.pid"
 
 int ab_state_teardown_wait_ms = AB_STATE_TEARDOWN_WAIT_MS;
@@ -174,65 +177,48 @@ int
 ab_state_hold (const struct ab_config *cfg, const char *id, pid_t pid, int *fd,
                ab_error_t *err)
 {
-  cleanup_free char *dir = NULL;
-  cleanup_close int dfd = -1, pfd = -1;
+  cleanup_free char *dir = NULL, *path = NULL;
+  cleanup_close int dfd = -1;
   char line[32];
   int n;
 
   if (ab_state_dir (cfg, id, &dir, err) < 0)
     return -1;
+  if (asprintf (&path, "%s/" HOLD_PID, dir) < 0)
+    return ab_error_set (err, ENOMEM, "out of memory");
   dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return ab_error_errno (err, "state of container %s: open %s", id, dir);
   if (flock (dfd, LOCK_EX | LOCK_NB) < 0)
     return ab_error_errno (err, "state of container %s: hold %s", id, dir);
-  pfd = openat (dfd, HOLD_PID,
-                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   n = snprintf (line, sizeof line, "%d\n", (int)pid);
-  if (pfd < 0 || write (pfd, line, (size_t)n) != n)
-    return ab_error_errno (err, "state of container %s: write %s/" HOLD_PID, id,
-                           dir);
+  if (write_replace (path, line, (size_t)n, err) < 0)
+    return ab_error_wrap (err, "state of container %s", id);
   *fd = steal_fd (&dfd);
   return 0;
 }
 
-/* PATH (under AT) into BUF, NUL-terminated: its first SIZE - 1 bytes.
- * false when it cannot be read or is empty. */
-static bool
-read_small (int at, const char *path, char *buf, size_t size)
-{
-  int fd = openat (at, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  ssize_t n;
-
-  if (fd < 0)
-    return false;
-  n = read (fd, buf, size - 1);
-  close (fd);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  return true;
-}
-
-/* Is the run recorded in the state directory DFD still going: has its
+/* Is the run recorded in the state directory DIR still going: has its
  * process not ended?  A zombie (ended, not yet reaped) has ended. */
 static bool
-hold_running (int dfd)
+hold_running (const char *dir)
 {
-  char buf[512], path[64], *p;
+  cleanup_error ab_error_t none = NULL;
+  cleanup_free char *held = NULL, *text = NULL, *proc = NULL, *stat = NULL;
+  char *p;
+  size_t len;
   long pid;
 
-  if (!read_small (dfd, HOLD_PID, buf, sizeof buf))
+  if (asprintf (&held, "%s/" HOLD_PID, dir) < 0
+      || read_file (held, &text, &len, &none) < 0)
     return false;
-  pid = strtol (buf, &p, 10);
-  if (pid <= 0 || *p != '\n')
-    return false;
-  snprintf (path, sizeof path, "/proc/%ld/stat", pid);
-  if (!read_small (AT_FDCWD, path, buf, sizeof buf))
+  pid = strtol (text, &p, 10);
+  if (pid <= 0 || *p != '\n' || asprintf (&proc, "/proc/%ld/stat", pid) < 0
+      || read_file (proc, &stat, &len, &none) < 0)
     return false;
   /* pid (comm) S ...: comm may hold anything, the state follows the
    * last ')'. */
-  p = strrchr (buf, ')');
+  p = strrchr (stat, ')');
   return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
@@ -256,7 +242,7 @@ wait_teardown (const char *dir, ab_error_t *err)
         continue;
       /* Still running: the delegate refuses the id, and an abort puts
        * the record back, as for any container that exists. */
-      if (errno != EWOULDBLOCK || hold_running (dfd))
+      if (errno != EWOULDBLOCK || hold_running (dir))
         return 0;
       if (waited_ns >= ab_state_teardown_wait_ms * 1000000L)
         return ab_error_set (err, EBUSY,
